@@ -1,0 +1,293 @@
+"""Text analysis: normalisation, jieba word tokens and literal character grams.
+
+One contract, stated once: every token carries the exact span of the ORIGINAL text it came
+from (``text[startchar:endchar]`` is what the reader sees) and its ``pos`` is a token ordinal
+(words) or a character ordinal of the normalised text (grams), never a character offset into
+something else. Normalisation (NFKC, lower case, traditional → simplified script) is applied to
+the token text only, so offsets stay exact while matching is width-, case- and script-blind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jieba
+import opencc
+from whoosh.analysis import Filter, Token, Tokenizer
+
+ANALYSIS_VERSION = "3"  # bump when tokens change: an incremental build then rebuilds fully
+
+jieba.setLogLevel(60)
+_T2S = opencc.OpenCC("t2s.json")
+
+
+# ---------------------------------------------------------------- normalisation
+
+@lru_cache(maxsize=65536)
+def _fold_char(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char).lower()
+    simplified = _T2S.convert(folded)
+    return simplified
+
+
+def fold(text: str) -> str:
+    """Return ``text`` width-, case- and script-folded, one output character per input character."""
+    if unicodedata.is_normalized("NFKC", text):
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            simplified = _T2S.convert(lowered)
+            if len(simplified) == len(text):
+                return simplified
+    return "".join(f if len(f := _fold_char(c)) == 1 else c for c in text)
+
+
+def normalize(text: str) -> str:
+    """Return the comparison form of a term: NFKC, lower case, simplified script."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text).lower())
+
+
+def is_cjk(char: str) -> bool:
+    """True for CJK ideographs and the CJK symbol/punctuation blocks."""
+    code = ord(char)
+    return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0x20000 <= code <= 0x2FFFF
+            or 0xF900 <= code <= 0xFAFF or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF)
+
+
+def literal_form(text: str) -> tuple[str, list[int]]:
+    """Return (normalised text, origin) for literal matching; ``origin[i]`` is the index in
+    ``text`` that produced character ``i``.
+
+    Whitespace between two CJK characters is dropped (line wrapping and justification spaces
+    are not part of a phrase); any other whitespace run becomes one space.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    pending_space = -1
+    for index, char in enumerate(text):
+        if char.isspace():
+            if pending_space < 0:
+                pending_space = index
+            continue
+        folded = _fold_char(char)
+        if not folded or folded.isspace():
+            continue
+        if pending_space >= 0:
+            if out and not (is_cjk(out[-1]) and is_cjk(folded[0])):
+                out.append(" ")
+                origin.append(pending_space)
+            pending_space = -1
+        for piece in folded:
+            out.append(piece)
+            origin.append(index)
+    return "".join(out), origin
+
+
+def literal_query_form(text: str) -> str:
+    """Return the normalised literal form of a query string (as stored for paragraphs)."""
+    return literal_form(text)[0]
+
+
+# ---------------------------------------------------------------- dictionary
+
+def builtin_dictionary_path() -> Path:
+    """Path of the shipped policy-term user dictionary."""
+    return Path(str(resources.files("indexer") / "data" / "policy_terms.txt"))
+
+
+class Dictionary:
+    """A jieba tokenizer with the policy terms (and optionally a corpus user dictionary) loaded."""
+
+    def __init__(self, extra_userdict: Path | None = None):
+        self.files = [builtin_dictionary_path()]
+        if extra_userdict is not None and extra_userdict.is_file():
+            self.files.append(extra_userdict)
+        digest = hashlib.sha256(ANALYSIS_VERSION.encode())
+        digest.update(jieba.__version__.encode())
+        for path in self.files:
+            digest.update(path.read_bytes())
+        self.fingerprint = digest.hexdigest()[:16]
+        self.description = " + ".join(
+            ["jieba " + jieba.__version__] + [p.name for p in self.files]
+        ) + f" (analysis v{ANALYSIS_VERSION}, {self.fingerprint})"
+        self._jieba = jieba.Tokenizer()
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def _ensure_loaded(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if not self._ready:
+                self._jieba.initialize()
+                for path in self.files:
+                    self._jieba.load_userdict(str(path))
+                self._ready = True
+
+    def cut(self, text: str) -> list[str]:
+        """Segment already-folded text; pieces concatenate back to ``text`` exactly."""
+        self._ensure_loaded()
+        return list(self._jieba.cut(text, HMM=False))
+
+    def contains(self, word: str) -> bool:
+        """True if ``word`` is a dictionary entry with a positive frequency."""
+        self._ensure_loaded()
+        return bool(self._jieba.FREQ.get(word))
+
+
+_active: Dictionary | None = None
+_active_lock = threading.Lock()
+
+
+def active_dictionary() -> Dictionary:
+    """The dictionary used by analysis in this process (built-in terms unless configured)."""
+    global _active
+    if _active is None:
+        with _active_lock:
+            if _active is None:
+                _active = Dictionary()
+    return _active
+
+
+def use_dictionary(dictionary: Dictionary) -> None:
+    """Make ``dictionary`` the one analysis uses (set before building or searching an index)."""
+    global _active
+    _active = dictionary
+    cached_word_spans.cache_clear()
+
+
+# ---------------------------------------------------------------- word tokens
+
+def _is_word(piece: str) -> bool:
+    return any(c.isalnum() for c in piece)
+
+
+def word_spans(text: str, mode: str = "index") -> tuple[tuple[str, int, int, int], ...]:
+    """Return (normalised word, position, start, end) for every word of ``text``.
+
+    Positions are word ordinals. In ``index`` mode a long dictionary word also yields its
+    two- and three-character dictionary sub-words at the same position, so a query segmented
+    more finely (技术 / 企业) still meets the words of 高新技术企业.
+    """
+    dictionary = active_dictionary()
+    folded = fold(text)
+    spans = []
+    position = 0
+    offset = 0
+    for piece in dictionary.cut(folded):
+        start, offset = offset, offset + len(piece)
+        if not _is_word(piece):
+            continue
+        word = piece
+        spans.append((word, position, start, offset))
+        if mode == "index" and len(word) > 2:
+            for size in (2, 3):
+                if size >= len(word):
+                    continue
+                for i in range(len(word) - size + 1):
+                    sub = word[i:i + size]
+                    if dictionary.contains(sub):
+                        spans.append((sub, position, start + i, start + i + size))
+        position += 1
+    return tuple(spans)
+
+
+@lru_cache(maxsize=4096)
+def cached_word_spans(text: str, mode: str) -> tuple[tuple[str, int, int, int], ...]:
+    """``word_spans`` memoised, for the short strings of queries and snippets."""
+    return word_spans(text, mode)
+
+
+def query_words(text: str) -> list[str]:
+    """The words a query string is segmented into (query mode: no sub-words)."""
+    return [word for word, _, _, _ in cached_word_spans(text, "query")]
+
+
+class JiebaTokenizer(Tokenizer):
+    """Whoosh tokenizer around jieba: exact offsets, ordinal positions, no stemming or stop list."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        spans = word_spans(value, "index" if mode != "query" else "query")
+        for word, position, start, end in spans:
+            token.text = value[start:end]
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = start_pos + position
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            token.normalized = word
+            yield token
+
+
+class NormalizeFilter(Filter):
+    """Replace each token's text with its comparison form (NFKC, lower case, simplified)."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = getattr(token, "normalized", None) or normalize(token.text)
+            yield token
+
+
+def word_analyzer():
+    """The analyzer of the word fields (text, title, section)."""
+    return JiebaTokenizer() | NormalizeFilter()
+
+
+# ---------------------------------------------------------------- character grams
+
+def gram_terms(normalised: str) -> dict[str, list[int]]:
+    """Map every unigram and bigram of normalised text to its character positions.
+
+    A bigram at position i is ``s[i:i+2]``; so a string of n ≥ 2 characters occurs at i exactly
+    when its n-1 bigrams occur at positions i..i+n-2, which a phrase query checks. Unigrams let
+    a single character (侨) be found too.
+    """
+    grams: dict[str, list[int]] = {}
+    for i, char in enumerate(normalised):
+        grams.setdefault(char, []).append(i)
+    for i in range(len(normalised) - 1):
+        grams.setdefault(normalised[i:i + 2], []).append(i)
+    return grams
+
+
+def literal_grams(normalised_query: str) -> list[str]:
+    """The gram terms a phrase query needs, in position order (one term for 1–2 characters)."""
+    if len(normalised_query) <= 2:
+        return [normalised_query] if normalised_query else []
+    return [normalised_query[i:i + 2] for i in range(len(normalised_query) - 1)]
+
+
+class GramTokenizer(Tokenizer):
+    """Whoosh tokenizer of the literal field: unigrams and bigrams of the normalised text."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        normalised, origin = literal_form(value)
+        if mode == "query":
+            terms = [(gram, i) for i, gram in enumerate(literal_grams(normalised))]
+        else:
+            terms = sorted(((gram, i) for gram, ps in gram_terms(normalised).items()
+                            for i in ps), key=lambda item: (item[1], len(item[0])))
+        for gram, i in terms:
+            token.text = gram
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = start_pos + i
+            if chars:
+                token.startchar = start_char + origin[i]
+                token.endchar = start_char + origin[i + len(gram) - 1] + 1
+            yield token

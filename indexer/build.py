@@ -1,0 +1,240 @@
+"""Building the index: full (beside the live one, then swapped in) or incremental (one commit)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from whoosh import index as whoosh_index
+
+from . import store
+from .analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
+from .documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
+from .errors import BuildError
+from .schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, META_KEY, SCHEMA_VERSION,
+                     make_schema)
+
+USERDICT_NAME = "userdict.txt"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class BuildSummary:
+    """What a build did; printed by the CLI and kept in the index's metadata."""
+
+    mode: str = "full"
+    reason: str = ""
+    documents: int = 0
+    paragraphs: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str = ""
+    finished_at: str = ""
+
+    def to_dict(self) -> dict:
+        """The summary as a JSON-ready dict."""
+        return asdict(self)
+
+
+def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
+                progress: Progress | None = None, procs: int | None = None,
+                wait: bool = False) -> BuildSummary:
+    """Bring the index in ``index_dir`` up to date with ``corpus_dir`` and return a summary."""
+    corpus_dir, index_dir = Path(corpus_dir).resolve(), Path(index_dir)
+    if not corpus_dir.is_dir():
+        raise BuildError(f"corpus folder not found: {corpus_dir}")
+    started = time.monotonic()
+    with store.build_lock(index_dir, wait=wait):
+        store.remove_stale(index_dir)
+        dictionary = Dictionary(corpus_dir / USERDICT_NAME)
+        reason = "" if full else _full_rebuild_reason(index_dir, corpus_dir, dictionary)
+        try:
+            if full or reason:
+                summary = _full_build(corpus_dir, index_dir, dictionary, progress, procs)
+                summary.reason = reason or "--full requested"
+            else:
+                summary = _incremental_build(corpus_dir, index_dir, dictionary, progress)
+        except OSError as error:
+            raise BuildError(f"build failed, the live index is untouched: {error}") from error
+    summary.seconds = round(time.monotonic() - started, 2)
+    return summary
+
+
+def read_meta(generation: Path) -> dict:
+    """The metadata record of a built generation ({} if it has none)."""
+    ix = whoosh_index.open_dir(str(generation))
+    with ix.searcher() as searcher:
+        stored = searcher.document(key=META_KEY)
+    return (stored or {}).get("meta", {})
+
+
+def generation_dictionary(generation: Path) -> Dictionary:
+    """The dictionary a generation was built with (its copy of the corpus user dictionary)."""
+    return Dictionary(Path(generation) / USERDICT_NAME)
+
+
+# ---------------------------------------------------------------- full and incremental
+
+def _full_rebuild_reason(index_dir: Path, corpus_dir: Path, dictionary: Dictionary) -> str:
+    generation = store.current_generation(index_dir)
+    if generation is None:
+        return "no index yet"
+    try:
+        meta = read_meta(generation)
+    except Exception as error:  # an unreadable index is replaced, never patched
+        return f"the live index cannot be read ({error})"
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        return "the index schema changed"
+    if meta.get("analysis_version") != ANALYSIS_VERSION:
+        return "the tokenizer changed"
+    if meta.get("dictionary") != dictionary.fingerprint:
+        return "the user dictionary changed"
+    if meta.get("corpus") != str(corpus_dir):
+        return f"the index was built from another corpus ({meta.get('corpus')})"
+    return ""
+
+
+def _full_build(corpus_dir, index_dir, dictionary, progress, procs) -> BuildSummary:
+    summary = BuildSummary(mode="full")
+    use_dictionary(dictionary)
+    dictionary.cut("预热")  # load jieba before any worker process forks
+    folder = store.new_build_folder(index_dir)
+    try:
+        if len(dictionary.files) > 1:
+            shutil.copyfile(dictionary.files[1], folder / USERDICT_NAME)
+        ix = whoosh_index.create_in(str(folder), make_schema())
+        procs = procs or min(2, os.cpu_count() or 1)
+        options = {"limitmb": 256}
+        if procs > 1:
+            options.update(procs=procs, multisegment=True, batchsize=256)
+        writer = ix.writer(**options)
+        try:
+            paths = list(iter_corpus_files(corpus_dir))
+            for number, path in enumerate(paths, 1):
+                source = path.relative_to(corpus_dir).as_posix()
+                if progress:
+                    progress(number, len(paths), source)
+                document = _read_or_skip(path, corpus_dir, summary)
+                if document is not None:
+                    _add_document(writer, document)
+                    summary.added += 1
+                    summary.paragraphs += len(document.paragraphs)
+            summary.documents = summary.added
+            _write_meta(writer, corpus_dir, dictionary, summary, folder.name, update=False)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        summary.generation = store.publish(index_dir, folder).name
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return summary
+
+
+def _incremental_build(corpus_dir, index_dir, dictionary, progress) -> BuildSummary:
+    summary = BuildSummary(mode="incremental")
+    use_dictionary(dictionary)
+    generation = store.current_generation(index_dir)
+    ix = whoosh_index.open_dir(str(generation))
+    with ix.searcher() as searcher:
+        indexed = {stored["source"]: stored for stored in searcher.documents(kind=KIND_DOCUMENT)}
+    paths = list(iter_corpus_files(corpus_dir))
+    writer = ix.writer(limitmb=256)
+    try:
+        seen = set()
+        for number, path in enumerate(paths, 1):
+            source = path.relative_to(corpus_dir).as_posix()
+            seen.add(source)
+            if progress:
+                progress(number, len(paths), source)
+            previous = indexed.get(source)
+            if previous is not None and previous["content_hash"] == _file_hash(path):
+                summary.unchanged += 1
+                summary.paragraphs += previous["paragraphs"]
+                continue
+            document = _read_or_skip(path, corpus_dir, summary)
+            if previous is not None:
+                writer.delete_by_term("doc_id", previous["doc_id"])
+            if document is None:
+                summary.removed += previous is not None
+                continue
+            _add_document(writer, document)
+            summary.paragraphs += len(document.paragraphs)
+            if previous is None:
+                summary.added += 1
+            else:
+                summary.changed += 1
+        for source, previous in indexed.items():
+            if source not in seen:
+                writer.delete_by_term("doc_id", previous["doc_id"])
+                summary.removed += 1
+        summary.documents = summary.added + summary.changed + summary.unchanged
+        summary.generation = generation.name
+        _write_meta(writer, corpus_dir, dictionary, summary, generation.name, update=True)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    return summary
+
+
+# ---------------------------------------------------------------- records
+
+def _read_or_skip(path: Path, corpus_dir: Path, summary: BuildSummary) -> Document | None:
+    try:
+        return read_document(path, corpus_dir)
+    except DocumentError as error:
+        skipped = Skipped(path.relative_to(corpus_dir).as_posix(), error.reason)
+    except OSError as error:
+        skipped = Skipped(path.relative_to(corpus_dir).as_posix(),
+                          f"unreadable: {error.strerror or error}")
+    summary.skipped.append({"source": skipped.source, "reason": skipped.reason})
+    return None
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _add_document(writer, document: Document) -> None:
+    year = {"year": document.year} if document.year is not None else {}
+    writer.add_document(
+        key=f"d:{document.doc_id}", kind=KIND_DOCUMENT, doc_id=document.doc_id,
+        title=document.title, date=document.date, region=document.region,
+        source=document.source, content_hash=document.content_hash,
+        paragraphs=len(document.paragraphs), **year)
+    for paragraph in document.paragraphs:
+        writer.add_document(
+            key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,
+            doc_id=document.doc_id, para=paragraph.para, title=document.title,
+            section=paragraph.section, text=paragraph.text, grams=paragraph.text,
+            heading=paragraph.heading, level=paragraph.level, **year)
+
+
+def _write_meta(writer, corpus_dir, dictionary, summary, generation_name, update) -> None:
+    summary.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    meta = {
+        "built_at": summary.finished_at,
+        "schema_version": SCHEMA_VERSION,
+        "analysis_version": ANALYSIS_VERSION,
+        "dictionary": dictionary.fingerprint,
+        "dictionary_description": dictionary.description,
+        "corpus": str(corpus_dir),
+        "generation": generation_name,
+        "last_build": summary.to_dict(),
+    }
+    (writer.update_document if update else writer.add_document)(
+        key=META_KEY, kind=KIND_META, meta=meta)

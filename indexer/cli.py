@@ -1,0 +1,196 @@
+"""The ``policy-search`` command line: a thin layer over the engine's public functions."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from . import store
+from .build import BuildSummary, build_index
+from .errors import PolicySearchError
+from .search import SearchEngine
+
+DEFAULT_CORPUS = "corpus"
+DEFAULT_INDEX = os.path.join("var", "index")
+CORPUS_ENV = "POLICY_SEARCH_CORPUS"
+INDEX_ENV = "POLICY_SEARCH_INDEX"
+
+corpus_option = click.option(
+    "--corpus", "corpus_dir", type=click.Path(path_type=Path), envvar=CORPUS_ENV,
+    default=DEFAULT_CORPUS, show_default=True, help=f"Folder of .txt/.md documents (env {CORPUS_ENV}).")
+index_option = click.option(
+    "--index", "index_dir", type=click.Path(path_type=Path), envvar=INDEX_ENV,
+    default=DEFAULT_INDEX, show_default=True, help=f"Index folder (env {INDEX_ENV}).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policy-search")
+def cli():
+    """Full-text search over Chinese policy documents."""
+
+
+@cli.command()
+@corpus_option
+@index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
+@click.option("--wait", is_flag=True, help="Wait for a running build instead of stopping.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def index(corpus_dir, index_dir, full, wait, quiet):
+    """Build or update the index of a corpus folder."""
+    summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet)
+    click.echo(describe_build(summary))
+
+
+def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool = False,
+              quiet: bool = False) -> BuildSummary:
+    """Build with a progress bar on stderr; shared by ``index`` and ``serve``."""
+    bar = None
+
+    def progress(done: int, total: int, source: str) -> None:
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            bar = click.progressbar(length=total, label="indexing", file=sys.stderr,
+                                    show_pos=True, item_show_func=lambda s: s)
+            bar.__enter__()
+        bar.update(1, source[-40:])
+
+    try:
+        return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def describe_build(summary: BuildSummary) -> str:
+    """The human-readable summary printed after a build."""
+    lines = [f"{summary.mode} build" + (f" ({summary.reason})" if summary.reason else "")
+             + f": {summary.documents} documents, {summary.paragraphs} paragraphs"
+             + f" in {summary.seconds:.1f} s"]
+    if summary.mode == "incremental":
+        lines.append(f"  added {summary.added}, changed {summary.changed}, "
+                     f"removed {summary.removed}, unchanged {summary.unchanged}")
+    for skipped in summary.skipped:
+        lines.append(f"  skipped {skipped['source']}: {skipped['reason']}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("query")
+@index_option
+@click.option("--exact", is_flag=True, help="The whole query is one literal phrase.")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Hits per page (any positive number).")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@json_option
+def search(query, index_dir, exact, limit, page, as_json):
+    """Search the index; every word must occur, "quotes" mark a phrase."""
+    result = SearchEngine(index_dir).search(query, mode="exact" if exact else "words",
+                                            page=page, per_page=limit)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"{result['total']} paragraphs for {' / '.join(result['tokens'])} "
+               f"({result['mode']}, {result['took_ms']} ms)")
+    for rank, hit in enumerate(result["hits"], (page - 1) * limit + 1):
+        where = " › ".join(x for x in (hit["title"], hit["section"]) if x)
+        click.echo()
+        click.echo(click.style(f"{rank}. {where}", bold=True)
+                   + click.style(f"  [{hit['doc_id']} ¶{hit['para']}]", dim=True))
+        click.echo("   " + terminal_marks(hit["snippet"]))
+
+
+def terminal_marks(html: str) -> str:
+    """Snippet HTML → terminal text, matches in bold yellow (plain where not a terminal)."""
+    from html import unescape
+    parts = re.split(r"(<mark>.*?</mark>)", html)
+    return "".join(click.style(unescape(p[6:-7]), fg="yellow", bold=True)
+                   if p.startswith("<mark>") else unescape(p) for p in parts)
+
+
+@cli.command()
+@click.argument("doc_ids", nargs=-1)
+@click.option("--all", "show_all", is_flag=True, help="Show every document.")
+@index_option
+@json_option
+def show(doc_ids, show_all, index_dir, as_json):
+    """Show whole documents (or, without ids, list them)."""
+    engine = SearchEngine(index_dir)
+    if show_all:
+        doc_ids = [d["doc_id"] for d in engine.documents()]
+    if not doc_ids:
+        for d in engine.documents():
+            click.echo(f"{d['doc_id']}\t{d['year'] or ''}\t{d['paragraphs']}\t{d['title']}")
+        return
+    for doc_id in doc_ids:
+        document = engine.document(doc_id)
+        if document is None:
+            raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
+        if as_json:
+            click.echo(json.dumps(document, ensure_ascii=False))
+            continue
+        click.echo(click.style(document["title"], bold=True))
+        facts = [str(x) for x in (document["year"], document["date"], document["region"],
+                                  document["source"]) if x]
+        click.echo(click.style("  ".join(facts), dim=True))
+        for paragraph in document["paragraphs"]:
+            text = paragraph["text"]
+            line = click.style(text, bold=True) if paragraph["heading"] else text
+            click.echo(f"{paragraph['para']:>4}  {line}")
+        click.echo()
+
+
+@cli.command()
+@index_option
+@json_option
+def stats(index_dir, as_json):
+    """Summarise the index: documents, paragraphs, dictionary, last build."""
+    result = SearchEngine(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"{result['documents']} documents, {result['paragraphs']} paragraphs, "
+               f"built {result['built_at']}")
+    click.echo(f"dictionary: {result['dictionary']}")
+    for d in result["docs"]:
+        click.echo(f"  {d['doc_id']}\t{d['year'] or ''}\t{d['paragraphs']}\t{d['title']}")
+
+
+@cli.command()
+@corpus_option
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+def serve(corpus_dir, index_dir, host, port, threads):
+    """Serve the web front end (production server); builds the index first if there is none."""
+    if store.current_generation(index_dir) is None:
+        click.echo(f"no index in {index_dir} yet: building it from {corpus_dir}", err=True)
+        click.echo(describe_build(run_build(corpus_dir, index_dir)), err=True)
+    from webapp.server import run  # the web layer is only loaded by this command
+    run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: library errors become one line on stderr and exit status 1."""
+    try:
+        cli.main(args=argv, prog_name="policy-search", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except PolicySearchError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the live index is untouched", err=True)
+        sys.exit(130)

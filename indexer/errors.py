@@ -1,0 +1,21 @@
+"""Errors the engine raises for things a user can fix; each message is one clear sentence."""
+
+
+class PolicySearchError(Exception):
+    """Base class: the CLI prints the message on one line, the web answers with it."""
+
+
+class QueryError(PolicySearchError):
+    """The user's query or a search parameter cannot be searched."""
+
+
+class IndexNotFoundError(PolicySearchError):
+    """There is no built index in the index folder yet."""
+
+
+class BuildError(PolicySearchError):
+    """A build could not complete; the live index was left untouched."""
+
+
+class BuildLockedError(BuildError):
+    """Another build holds the index folder's build lock."""

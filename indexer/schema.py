@@ -1,0 +1,86 @@
+"""The Whoosh schema: one record per paragraph, one per document, one for the index's metadata.
+
+The word and gram fields index through ``analysis`` directly instead of through Whoosh's
+token stream: the terms are the same the analyzers produce (a test checks it), but building
+skips a Python object per token, which is most of the indexing time for the gram field.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from whoosh import fields
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
+
+from .analysis import GramTokenizer, gram_terms, literal_form, word_analyzer, word_spans
+
+SCHEMA_VERSION = "2"
+
+KIND_PARAGRAPH = "p"
+KIND_DOCUMENT = "d"
+KIND_META = "m"
+META_KEY = "__meta__"
+
+
+class WordField(fields.FieldType):
+    """jieba words, normalised, with frequencies (BM25 ranks on these)."""
+
+    def __init__(self, stored: bool = False):
+        self.analyzer = word_analyzer()
+        self.format = Frequency()
+        self.stored = stored
+        self.scorable = True
+        self.multitoken_query = "and"
+        self.vector = None
+        self.column_type = None
+        self.spelling = False
+        self.sortable_typename = None
+
+    def index(self, value, **kwargs):
+        counts = Counter(word for word, _, _, _ in word_spans(value, "index"))
+        for word, frequency in counts.items():
+            yield word.encode("utf-8"), frequency, float(frequency), pack_uint(frequency)
+
+
+class GramField(fields.FieldType):
+    """Unigrams and bigrams of the normalised text with character positions (literal search)."""
+
+    def __init__(self):
+        self.analyzer = GramTokenizer()
+        self.format = Positions()
+        self.stored = False
+        self.scorable = False
+        self.multitoken_query = "phrase"
+        self.vector = None
+        self.column_type = None
+        self.spelling = False
+        self.sortable_typename = None
+
+    def index(self, value, **kwargs):
+        encode = self.format.encode
+        for gram, positions in gram_terms(literal_form(value)[0]).items():
+            yield gram.encode("utf-8"), len(positions), float(len(positions)), encode(positions)
+
+
+def make_schema() -> fields.Schema:
+    """The schema every index of this version is built with."""
+    return fields.Schema(
+        key=fields.ID(unique=True, stored=True),
+        kind=fields.ID(stored=True),
+        doc_id=fields.ID(stored=True, sortable=True),
+        para=fields.NUMERIC(stored=True, sortable=True),
+        year=fields.NUMERIC(stored=True, sortable=True),
+        title=WordField(stored=True),
+        section=WordField(stored=True),
+        text=WordField(stored=True),
+        grams=GramField(),
+        heading=fields.STORED(),
+        level=fields.STORED(),
+        date=fields.STORED(),
+        region=fields.STORED(),
+        source=fields.STORED(),
+        content_hash=fields.STORED(),
+        paragraphs=fields.STORED(),
+        meta=fields.STORED(),
+    )

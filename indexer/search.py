@@ -1,0 +1,204 @@
+"""Searching a built index: ranked, highlighted paragraph hits, documents and statistics.
+
+One ``SearchEngine`` serves a whole process. Whoosh searchers are not safe to share between
+threads (a shared one fails with "Block tag error" under concurrent queries), so each thread
+keeps its own, and reopens it when a build has published a new generation or committed to the
+live one.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import sorting
+
+from . import store
+from .analysis import active_dictionary, use_dictionary
+from .build import generation_dictionary, read_meta
+from .errors import QueryError
+from .query import ParsedQuery, build_query, parse_query
+from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY
+from .snippets import highlight, snippet
+
+SORTS = ("relevance", "date")
+DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
+class SearchEngine:
+    """Searches the live generation of an index folder; safe to call from many threads."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened: dict[Path, tuple[object, object]] = {}
+
+    # ------------------------------------------------------------ searcher management
+
+    def _index(self, generation: Path):
+        with self._lock:
+            if generation not in self._opened:
+                self._opened = {generation: (whoosh_index.open_dir(str(generation)),
+                                             generation_dictionary(generation))}
+            return self._opened[generation]
+
+    def searcher(self):
+        """This thread's searcher on the live generation, reopened if the index changed."""
+        generation = store.require_generation(self.index_dir)
+        local = self._local
+        current = getattr(local, "searcher", None)
+        if current is None or local.generation != generation or not current.up_to_date():
+            ix, dictionary = self._index(generation)
+            if current is not None:
+                current.close()
+            local.searcher, local.generation, local.dictionary = ix.searcher(), generation, dictionary
+        if active_dictionary().fingerprint != local.dictionary.fingerprint:
+            use_dictionary(local.dictionary)
+        return local.searcher
+
+    def close(self) -> None:
+        """Close this thread's searcher."""
+        current = getattr(self._local, "searcher", None)
+        if current is not None:
+            current.close()
+            self._local.searcher = None
+
+    # ------------------------------------------------------------ search
+
+    def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
+               doc: str | None = None, year_from: int | None = None,
+               year_to: int | None = None, sort: str = "relevance",
+               facets: bool = False) -> dict:
+        """Run a user query and return the result object of ``policy-search search --json``."""
+        started = time.perf_counter()
+        _check_positive("page", page)
+        _check_positive("per_page", per_page)
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}: use 'relevance' or 'date'")
+        searcher = self.searcher()
+        parsed = parse_query(query, mode)
+        options: dict = {"limit": page * per_page, "filter": _filter(doc, year_from, year_to)}
+        if sort == "date":
+            options["sortedby"] = [sorting.FieldFacet("year", reverse=True),
+                                   sorting.FieldFacet("doc_id"), sorting.FieldFacet("para")]
+        if facets:
+            options["groupedby"] = {"doc": sorting.FieldFacet("doc_id"),
+                                    "year": sorting.FieldFacet("year")}
+            options["maptype"] = sorting.Count
+        results = searcher.search(build_query(parsed), **options)
+        total = len(results)
+        first = (page - 1) * per_page
+        hits = [self._hit(results[i], results.score(i), parsed)
+                for i in range(first, min(first + per_page, results.scored_length()))]
+        answer = {
+            "query": query, "mode": mode, "tokens": parsed.tokens, "total": total,
+            "page": page, "per_page": per_page,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
+        }
+        if facets:
+            answer["facets"] = self._facets(results, searcher)
+        return answer
+
+    def parse(self, query: str, mode: str = "words") -> ParsedQuery:
+        """Parse a query with the live index's dictionary (for highlighting a document page)."""
+        self.searcher()
+        return parse_query(query, mode)
+
+    def _hit(self, stored: dict, score: float, parsed: ParsedQuery) -> dict:
+        text = stored["text"]
+        return {
+            "doc_id": stored["doc_id"], "title": stored.get("title", ""),
+            "year": stored.get("year"), "para": stored["para"],
+            "section": stored.get("section", ""), "snippet": snippet(text, parsed),
+            "text": text, "score": round(float(score), 4),
+        }
+
+    def _facets(self, results, searcher) -> dict:
+        doc_counts = results.groups("doc")
+        titles = {d["doc_id"]: d for d in self._document_records(searcher)}
+        docs = [{"doc_id": doc_id, "title": titles.get(doc_id, {}).get("title", doc_id),
+                 "year": titles.get(doc_id, {}).get("year"), "count": count}
+                for doc_id, count in doc_counts.items() if doc_id]
+        docs.sort(key=lambda d: (-d["count"], d["title"]))
+        years = [{"year": year, "count": count}
+                 for year, count in results.groups("year").items() if year]
+        years.sort(key=lambda y: -y["year"])
+        return {"docs": docs, "years": years}
+
+    # ------------------------------------------------------------ documents and stats
+
+    def document(self, doc_id: str, query: str | None = None, mode: str = "words") -> dict | None:
+        """The object of one ``show --json`` line, or None for an unknown id.
+
+        With ``query``, each paragraph also gets ``html`` with the matches marked and
+        ``matched`` telling whether it contains a match.
+        """
+        if not isinstance(doc_id, str) or not DOC_ID_PATTERN.fullmatch(doc_id):
+            return None
+        searcher = self.searcher()
+        record = searcher.document(key=f"d:{doc_id}")
+        if record is None:
+            return None
+        parsed = parse_query(query, mode) if query else None
+        paragraphs = []
+        for docnum in sorted(searcher.document_numbers(doc_id=doc_id, kind=KIND_PARAGRAPH),
+                             key=lambda n: searcher.stored_fields(n)["para"]):
+            stored = searcher.stored_fields(docnum)
+            paragraph = {"para": stored["para"], "section": stored.get("section", ""),
+                         "text": stored["text"], "heading": bool(stored.get("heading")),
+                         "level": stored.get("level") or 0}
+            if parsed is not None:
+                paragraph["html"] = highlight(stored["text"], parsed)
+                paragraph["matched"] = "<mark>" in paragraph["html"]
+            paragraphs.append(paragraph)
+        return {
+            "doc_id": doc_id, "title": record.get("title", ""), "year": record.get("year"),
+            "date": record.get("date"), "region": record.get("region"),
+            "source": record.get("source"), "paragraphs": paragraphs,
+        }
+
+    def documents(self) -> list[dict]:
+        """Every document's id, title, year and paragraph count, ordered by year then title."""
+        return self._document_records(self.searcher())
+
+    def _document_records(self, searcher) -> list[dict]:
+        records = [{"doc_id": d["doc_id"], "title": d.get("title", ""), "year": d.get("year"),
+                    "paragraphs": d.get("paragraphs", 0)}
+                   for d in searcher.documents(kind=KIND_DOCUMENT)]
+        records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
+        return records
+
+    def stats(self) -> dict:
+        """The object of ``policy-search stats --json``."""
+        searcher = self.searcher()
+        meta = (searcher.document(key=META_KEY) or {}).get("meta", {})
+        docs = self._document_records(searcher)
+        return {
+            "documents": len(docs), "paragraphs": sum(d["paragraphs"] for d in docs),
+            "built_at": meta.get("built_at"), "dictionary": meta.get("dictionary_description"),
+            "docs": docs, "last_build": meta.get("last_build"),
+        }
+
+
+def _check_positive(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise QueryError(f"{name} must be a positive whole number")
+
+
+def _filter(doc, year_from, year_to):
+    parts = []
+    if doc:
+        parts.append(wq.Term("doc_id", doc))
+    if year_from is not None or year_to is not None:
+        parts.append(wq.NumericRange("year", year_from, year_to))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+__all__ = ["SearchEngine", "read_meta"]

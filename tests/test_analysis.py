@@ -1,0 +1,98 @@
+"""The analysis contract: exact offsets, ordinal positions, normalisation, policy terms, grams."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.analysis import (GramTokenizer, JiebaTokenizer, active_dictionary, fold,
+                              gram_terms, literal_form, literal_grams, normalize, query_words,
+                              word_analyzer, word_spans)
+from indexer.schema import GramField, WordField
+
+SAMPLE = ("２０２２年ＧＤＰ增长 9.4%，高新技术企业、专精特新“小巨人”企业和「鄉村振興」示范村；"
+          "碳达峰碳中和，石墨烯新材料。Hello  World\n营商环境")
+
+
+def test_every_token_offset_points_at_its_own_text():
+    tokens = list(JiebaTokenizer()(SAMPLE, positions=True, chars=True))
+    assert tokens
+    for token in tokens:
+        assert SAMPLE[token.startchar:token.endchar] == token.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_offsets_are_exact_for_arbitrary_text(text):
+    for token in JiebaTokenizer()(text, positions=True, chars=True):
+        assert text[token.startchar:token.endchar] == token.text
+    for token in GramTokenizer()(text, positions=True, chars=True):
+        if len(token.text) == 1 and not token.text.isspace():
+            assert token.text in normalize(text[token.startchar:token.endchar])
+
+
+def test_positions_are_word_ordinals_not_character_offsets():
+    tokens = [(t.text, t.pos) for t in
+              word_analyzer()("推进乡村振兴和高新技术企业发展", positions=True, mode="query")]
+    assert tokens == [("推进", 0), ("乡村振兴", 1), ("和", 2), ("高新技术企业", 3), ("发展", 4)]
+
+
+def test_index_mode_adds_sub_words_at_the_same_position_query_mode_does_not():
+    index = [(w, p) for w, p, _, _ in word_spans("培育高新技术企业", "index")]
+    query = [(w, p) for w, p, _, _ in word_spans("培育高新技术企业", "query")]
+    assert query == [("培育", 0), ("高新技术企业", 1)]
+    assert ("高新技术企业", 1) in index and ("技术", 1) in index and ("企业", 1) in index
+    assert {p for _, p in index} == {0, 1}
+
+
+def test_no_stemming_and_no_stop_list():
+    words = query_words("碳中和 the and of 的 了")
+    assert words == ["碳中和", "the", "and", "of", "的", "了"]
+
+
+def test_punctuation_is_dropped_width_and_case_are_folded():
+    assert query_words("ＧＤＰ，gdp。GDP！１２") == ["gdp", "gdp", "gdp", "12"]
+
+
+def test_traditional_and_simplified_fold_to_one_script():
+    assert normalize("鄉村振興") == "乡村振兴"
+    assert query_words("鄉村振興") == query_words("乡村振兴") == ["乡村振兴"]
+
+
+@pytest.mark.parametrize("term", ["乡村振兴", "专精特新", "小巨人", "放管服", "碳达峰", "碳中和",
+                                  "新质生产力", "营商环境", "一网统管", "高新技术企业"])
+def test_policy_terms_are_single_tokens(term):
+    assert query_words(f"我们要推进{term}工作") == ["我们", "要", "推进", term, "工作"]
+
+
+def test_dictionary_is_described_and_fingerprinted():
+    dictionary = active_dictionary()
+    assert len(dictionary.fingerprint) == 16
+    assert "policy_terms.txt" in dictionary.description
+
+
+def test_fold_keeps_one_character_per_character():
+    for text in (SAMPLE, "ﬁ㍿Ⅻ", "e\u0301", "İstanbul"):
+        assert len(fold(text)) == len(text)
+
+
+def test_literal_form_drops_whitespace_only_between_cjk():
+    normalised, origin = literal_form("高新 技术\n企业  New   York")
+    assert normalised == "高新技术企业 new york"
+    assert [normalised[i] for i in range(6)] == list("高新技术企业")
+    assert origin[:6] == [0, 1, 3, 4, 6, 7]
+
+
+def test_grams_are_unigrams_and_bigrams_at_character_positions():
+    assert gram_terms("侨梦苑") == {"侨": [0], "梦": [1], "苑": [2], "侨梦": [0], "梦苑": [1]}
+    assert literal_grams("侨") == ["侨"]
+    assert literal_grams("侨梦") == ["侨梦"]
+    assert literal_grams("侨梦苑") == ["侨梦", "梦苑"]
+
+
+def test_fast_field_indexing_matches_the_analyzers():
+    word_terms = {t[0].decode() for t in WordField().index(SAMPLE)}
+    analyzer_terms = {t.text for t in word_analyzer()(SAMPLE, mode="index")}
+    assert word_terms == analyzer_terms
+    gram_terms_indexed = {t[0].decode() for t in GramField().index(SAMPLE)}
+    gram_terms_analyzed = {t.text for t in GramTokenizer()(SAMPLE, mode="index")}
+    assert gram_terms_indexed == gram_terms_analyzed
