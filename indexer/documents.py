@@ -1,0 +1,458 @@
+"""Corpus files → documents with metadata and sectioned paragraphs.
+
+Reading order of a file: bytes → decode_bytes (BOM, strict UTF-8, strict GB18030) →
+cleanup.clean_lines (HTML leftovers, page furniture, broken lines, over-long lines) →
+duplicate removal → headings and section paths → metadata (title, year, date, region).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as _dt
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from indexer.cleanup import PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, clean_lines, nfkc_digits
+
+SECTION_SEPARATOR = " › "
+DOCUMENT_SUFFIXES = (".txt", ".md")
+USER_DICTIONARY = "userdict.txt"
+MAX_HEADING = 40
+MIN_DUPLICATE = 20
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    para: int
+    text: str
+    section: str
+    heading: bool
+    level: int
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    title: str
+    year: int | None
+    date: str | None
+    region: str | None
+    source: str
+    content_hash: str
+    paragraphs: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    source: str
+    reason: str
+
+
+class DocumentError(Exception):
+    """A file that cannot become a document; .reason says why in plain words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------- bytes and files
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode file bytes (BOM, then strict UTF-8, then strict GB18030) with "\\n" line ends."""
+    if not data:
+        raise DocumentError("empty file")
+    if data.startswith(codecs.BOM_UTF8):
+        text = _strict(data[3:], "utf-8")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _strict(data, "utf-16")
+    elif b"\x00" in data:
+        raise DocumentError("binary file (NUL bytes)")
+    else:
+        text = _strict(data, "utf-8")
+        if text is None:
+            text = _strict(data, "gb18030")
+    if text is None:
+        raise DocumentError("cannot decode as UTF-8, UTF-16 or GB18030")
+    if "\x00" in text:
+        raise DocumentError("binary file (NUL characters)")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    if not text.strip():
+        raise DocumentError("empty file (whitespace only)")
+    return text
+
+
+def _strict(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
+    """Yield every *.txt / *.md below corpus_dir sorted by relative path, skipping hidden files and userdict.txt."""
+    corpus_dir = Path(corpus_dir)
+    found: list[tuple[str, Path]] = []
+    visited: set[str] = set()
+    # Directory symlinks are followed (corpora are often assembled from links) but each
+    # real directory is entered once, so a link loop ends instead of recursing forever.
+    for root, dirnames, filenames in os.walk(corpus_dir, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            dirnames[:] = []
+            continue
+        visited.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        top_level = Path(root) == corpus_dir
+        for name in filenames:
+            if name.startswith(".") or not name.lower().endswith(DOCUMENT_SUFFIXES):
+                continue
+            if top_level and name == USER_DICTIONARY:
+                continue
+            path = Path(root) / name
+            found.append((path.relative_to(corpus_dir).as_posix(), path))
+    found.sort(key=lambda item: item[0])
+    for _, path in found:
+        yield path
+
+
+def make_doc_id(relative_path: str) -> str:
+    """Stable URL-safe id: ASCII slug of the file stem plus 10 hex digits of sha1(relative path)."""
+    digest = hashlib.sha1(relative_path.encode("utf-8")).hexdigest()[:10]
+    stem = relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    slug = "-".join(re.findall(r"[A-Za-z0-9]+", ascii_stem)).lower()[:40].strip("-")
+    return f"{slug}-{digest}" if slug else digest
+
+
+def read_document(path: Path, corpus_dir: Path) -> Document:
+    """Read one corpus file into a Document; raises DocumentError when it cannot be used."""
+    path, corpus_dir = Path(path), Path(corpus_dir)
+    try:
+        source = path.relative_to(corpus_dir).as_posix()
+    except ValueError:
+        source = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"unreadable: {exc.strerror or exc}") from exc
+    text = decode_bytes(data)
+    return build_document(text, source, hashlib.sha256(data).hexdigest())
+
+
+def read_corpus(corpus_dir: Path) -> Iterator[Document | Skipped]:
+    """Yield a Document or a Skipped (with its reason) for every corpus file; never raises for a bad file."""
+    corpus_dir = Path(corpus_dir)
+    for path in iter_corpus_files(corpus_dir):
+        source = path.relative_to(corpus_dir).as_posix()
+        try:
+            yield read_document(path, corpus_dir)
+        except DocumentError as exc:
+            yield Skipped(source, exc.reason)
+        except OSError as exc:
+            yield Skipped(source, f"unreadable: {exc.strerror or exc}")
+        except Exception as exc:  # one odd file must not stop a whole build
+            yield Skipped(source, f"internal error: {type(exc).__name__}: {exc}")
+
+
+# ---------------------------------------------------------------- document assembly
+
+
+@dataclass
+class _Line:
+    text: str
+    markdown_depth: int = 0
+    preamble: bool = False
+    table: bool = False
+
+
+def build_document(text: str, source: str, content_hash: str) -> Document:
+    """Assemble a Document from decoded text (exposed for tests and tools)."""
+    cleaned = clean_lines(text)
+    lines = _structure(cleaned.lines)
+    lines = _drop_duplicates(lines)
+    if not lines:
+        raise DocumentError("no text left after removing page furniture")
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    title_index, title = _find_title(lines, stem)
+    paragraphs = _sectioned(lines, title_index)
+    date = _find_date(lines, cleaned.meta_dates)
+    return Document(
+        doc_id=make_doc_id(source),
+        title=title,
+        year=_find_year(title, stem, date),
+        date=date,
+        region=_find_region(title, _stem_title(stem), [line.text for line in lines[:15]]),
+        source=source,
+        content_hash=content_hash,
+        paragraphs=tuple(paragraphs),
+    )
+
+
+def _structure(raw: list[str]) -> list[_Line]:
+    has_preamble = PREAMBLE_END in raw
+    in_preamble = has_preamble
+    out: list[_Line] = []
+    for line in raw:
+        if line == PREAMBLE_END:
+            in_preamble = False
+            continue
+        table = line.startswith(TABLE_ROW)
+        if table:
+            line = line[len(TABLE_ROW):]
+        depth = 0
+        heading = re.match(r"^(#{1,6})\s+(.+?)\s*#*$", line)
+        if heading:
+            depth, line = len(heading.group(1)), heading.group(2).strip()
+        if line:
+            out.append(_Line(line, depth, in_preamble, table))
+    return out
+
+
+def _drop_duplicates(lines: list[_Line]) -> list[_Line]:
+    # Scraped pages repeat whole blocks: long repeats always go, short repeats (headings
+    # inside a repeated block, a repeated page title) go when the block around them is a repeat.
+    seen: set[str] = set()
+    repeated = []
+    for line in lines:
+        repeated.append(line.text in seen)
+        seen.add(line.text)
+    keep = [True] * len(lines)
+    next_long_repeated = False
+    for i in range(len(lines) - 1, -1, -1):
+        long = len(lines[i].text) >= MIN_DUPLICATE
+        if long:
+            keep[i] = not repeated[i]
+            next_long_repeated = repeated[i]
+        elif repeated[i] and next_long_repeated and not lines[i].markdown_depth:
+            keep[i] = False
+    return [line for line, k in zip(lines, keep) if k]
+
+
+# ---------------------------------------------------------------- headings and sections
+
+_CN_NUM = "一二三四五六七八九十百千零〇两"
+_HEADING_STYLES: list[tuple[int, re.Pattern]] = [
+    (0, re.compile(r"^(?:附[件录]?\s*\d*[:：]?\s*)?(?:名词解释|注释|名词注释|附件\d*|附录)[:：]?$")),
+    (1, re.compile(rf"^第[{_CN_NUM}\d]+编(?:\s|$)")),
+    (2, re.compile(rf"^第[{_CN_NUM}\d]+章(?:\s|$)")),
+    (3, re.compile(rf"^第[{_CN_NUM}\d]+节(?:\s|$)")),
+    (4, re.compile(r"^(?:\d{4}年|“[^”]{2,8}”)[^。，；]{0,24}(?:回顾|安排|任务|成就|总结|要求|建议|部署|工作)$")),
+    (5, re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]")),
+    (6, re.compile(r"^第[一二三四五六七八九十]{1,3}[、，,]")),
+    (7, re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]")),
+    (8, re.compile(r"^\d{1,2}[.．、](?!\d)[^:：]*$")),
+    (9, re.compile(r"^[（(]\d{1,2}[）)]")),
+]
+_ARTICLE = re.compile(rf"^(第[{_CN_NUM}\d]+条(?:之[一二三四五六七八九十]+)?)(?:\s|$)")
+
+
+def heading_rank(line: _Line) -> int | None:
+    """Rank of a heading style (smaller = higher in the hierarchy), or None for body text."""
+    if line.markdown_depth:
+        return line.markdown_depth - 10
+    text = line.text
+    if line.table or len(text) > MAX_HEADING or text[-1] in TERMINAL + "，," or "。" in text:
+        return None
+    if _ARTICLE.match(text):
+        return None
+    for rank, pattern in _HEADING_STYLES:
+        if pattern.match(text):
+            return rank
+    return None
+
+
+def _sectioned(lines: list[_Line], title_index: int | None) -> list[Paragraph]:
+    stack: list[tuple[int, str]] = []
+    article: str | None = None
+    paragraphs: list[Paragraph] = []
+    for index, line in enumerate(lines):
+        number = len(paragraphs) + 1
+        if index == title_index:
+            paragraphs.append(Paragraph(number, line.text, "", True, 1))
+            continue
+        rank = None if line.preamble else heading_rank(line)
+        if rank is not None:
+            while stack and stack[-1][0] >= rank:
+                stack.pop()
+            parent = SECTION_SEPARATOR.join(text for _, text in stack)
+            stack.append((rank, line.text))
+            article = None
+            # Level 1 is the document title; section headings start at 2.
+            paragraphs.append(Paragraph(number, line.text, parent, True, len(stack) + 1))
+            continue
+        path = [text for _, text in stack]
+        match = None if line.table else _ARTICLE.match(line.text)
+        if match:
+            article = match.group(1)
+        elif article:
+            path.append(article)
+        paragraphs.append(Paragraph(number, line.text, SECTION_SEPARATOR.join(path), False, 0))
+    return paragraphs
+
+
+# ---------------------------------------------------------------- metadata
+
+_DOC_TYPE = re.compile(
+    r"(?:报告|法|条例|规定|决定|决议|办法|意见|通知|解释|纲要|规划|方案|公告|细则|批复|章程|规则|通告|白皮书|讲话|公报|修正案|标准|攻略)"
+    r"(?:[（(][^）)]{1,12}[）)])?$"
+)
+_SALUTATION = re.compile(r"^(?:各位代表|同志们|各位委员)")
+_YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
+_STEM_DATE = re.compile(r"[（(]\d{4}-\d{2}-\d{2}[)）]$")
+
+
+def _stem_title(stem: str) -> str:
+    # "1954_1954年…报告" → "1954年…报告"; "2026_广东省_政府工作报告" → "2026年广东省政府工作报告".
+    stem = _STEM_DATE.sub("", stem).strip()
+    match = re.match(r"^(\d{4})[_\s-]+(.*)$", stem)
+    if match:
+        year, rest = match.groups()
+        stem = rest if rest.startswith(year) else f"{year}年{rest}"
+    return re.sub(r"[_\s]+", "", stem) or stem
+
+
+def _find_title(lines: list[_Line], stem: str) -> tuple[int | None, str]:
+    stem_title = _stem_title(stem)
+    index = _title_line(lines)
+    if index is None:
+        return None, stem_title or stem
+    title = re.split(r"——", lines[index].text, maxsplit=1)[0].strip()
+    bare = re.sub(r"^\d{4}年", "", title)
+    # A generic title ("政府工作报告") is completed from a more specific file name.
+    if stem_title != title and stem_title.endswith(bare) and len(stem_title) > len(title):
+        title = stem_title
+    return (index if lines[index].text == title or lines[index].markdown_depth == 1 else None), title
+
+
+def _title_line(lines: list[_Line]) -> int | None:
+    if lines[0].markdown_depth == 1:
+        return 0
+    for index, line in enumerate(lines[:15]):
+        text = line.text
+        if _SALUTATION.match(text) or len(text) > 80 or (heading_rank(line) or 99) <= 9:
+            return None
+        head = re.split(r"——", text, maxsplit=1)[0].strip()
+        if 4 <= len(head) <= 60 and head[-1] not in TERMINAL and _DOC_TYPE.search(head):
+            return index
+    return None
+
+
+def parse_date(text: str) -> str | None:
+    """First valid calendar date in text (2022-01-26, 2022年1月20日, 二〇二六年一月二十七日) as ISO, else None."""
+    dates = parse_dates(text)
+    return dates[0] if dates else None
+
+
+def parse_dates(text: str) -> list[str]:
+    """Every valid calendar date in text, in order of appearance, as ISO strings."""
+    text = nfkc_digits(text)
+    found: list[tuple[int, str]] = []
+    for match in re.finditer(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})", text):
+        iso = _iso(*map(int, match.groups()))
+        if iso:
+            found.append((match.start(), iso))
+    for match in re.finditer(r"([〇零○一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日", text):
+        year = int("".join(str(max("〇一二三四五六七八九".find(c), 0)) for c in match.group(1)))
+        iso = _iso(year, _cn_small(match.group(2)), _cn_small(match.group(3)))
+        if iso:
+            found.append((match.start(), iso))
+    return [iso for _, iso in sorted(found)]
+
+
+def _cn_small(numeral: str) -> int:
+    digits = "零一二三四五六七八九"
+    if "十" not in numeral:
+        return digits.find(numeral)
+    tens, _, units = numeral.partition("十")
+    return (digits.find(tens) if tens else 1) * 10 + (digits.find(units) if units else 0)
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return _dt.date(year, month, day).isoformat() if 1800 <= year <= 2100 else None
+    except ValueError:
+        return None
+
+
+_ADOPTION = re.compile(r"(?:通过|公布|施行|发布|颁布|修正|修订|批准)")
+
+
+def _find_date(lines: list[_Line], meta_lines: list[str]) -> str | None:
+    # The date a report was delivered beats the date a web page was published.
+    head = lines[:20]
+    for line in head:
+        if DELIVERY_LINE.match(line.text) or re.match(r"^[（(]?\s*\S{8,16}日在.{2,40}会议上", line.text):
+            date = parse_date(line.text)
+            if date:
+                return date
+    for line in head[:3]:
+        inline = re.search(r"——\s*(\S{8,16}日在)", line.text)
+        date = parse_date(inline.group(1)) if inline else None
+        if date:
+            return date
+    adopted = [
+        date
+        for line in lines[:40]
+        if (line.preamble or len(line.text) <= 120) and re.match(r"^\S{6,20}日", nfkc_digits(line.text))
+        and _ADOPTION.search(line.text)
+        for date in parse_dates(line.text)
+    ]
+    if adopted:
+        return max(adopted)  # the latest adoption/amendment listed in a law's preamble
+    for line in meta_lines:
+        date = parse_date(line)
+        if date:
+            return date
+    return None
+
+
+def _find_year(title: str, stem: str, date: str | None) -> int | None:
+    for text in (title, stem):
+        match = _YEAR.search(nfkc_digits(text))
+        if match:
+            return int(match.group(1))
+    return int(date[:4]) if date else None
+
+
+PROVINCES = (
+    "北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 "
+    "山东省 河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 内蒙古自治区 "
+    "广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区"
+).split()
+NATIONAL = "全国"
+_ISSUER_AHEAD = r"(?=人民政府|政府|人民代表大会|人大|第[一二三四五六七八九十]+届|\d{4}年)"
+_LOCAL_UNIT = rf"(?:[\u4e00-\u9fff]{{1,4}}?(?:市|区|县|旗|州|盟){_ISSUER_AHEAD})?"
+_LEADING_REGION = re.compile(
+    rf"^(?:(?:{'|'.join(PROVINCES)}){_LOCAL_UNIT}|[\u4e00-\u9fff]{{2,4}}?[市州盟]{_LOCAL_UNIT}{_ISSUER_AHEAD})"
+)
+_NATIONAL_ISSUER = re.compile(r"^(?:中华人民共和国|中国共产党|中共中央|全国人民代表大会|全国人大|国务院|最高人民法院|最高人民检察院)")
+_ISSUER_IN_TEXT = re.compile(
+    rf"((?:{'|'.join(PROVINCES)})|[\u4e00-\u9fff]{{2,4}}?市)(?:[\u4e00-\u9fff]{{1,4}}?(?:区|县|市|旗))?"
+    r"(?=第[一二三四五六七八九十]+届人民代表大会|人民代表大会常务委员会|人民政府令)"
+)
+_NATIONAL_IN_TEXT = re.compile(r"全国人民代表大会|国务院|最高人民法院|最高人民检察院|中华人民共和国\S{0,12}令")
+
+
+def _find_region(title: str, stem_title: str, header: list[str]) -> str | None:
+    # National documents (central government, NPC, supreme court…) get "全国" rather than an office name.
+    for text in (title, stem_title):
+        text = re.sub(r"^\d{4}年?", "", nfkc_digits(text)).lstrip("“\"《")
+        if _NATIONAL_ISSUER.match(text):
+            return NATIONAL
+        match = _LEADING_REGION.match(text)
+        if match:
+            return match.group(0)
+    for line in header:
+        match = _ISSUER_IN_TEXT.search(line)
+        if match:
+            return match.group(0)
+        if _NATIONAL_IN_TEXT.search(line):
+            return NATIONAL
+    return None
