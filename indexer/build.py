@@ -18,6 +18,7 @@ from .documents import Document, DocumentError, Skipped, iter_corpus_files, read
 from .errors import BuildError
 from .schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, META_KEY, SCHEMA_VERSION,
                      make_schema)
+from .writer import FastSegmentWriter, build_parallel, commit_with_segments, open_writer
 
 USERDICT_NAME = "userdict.txt"
 Progress = Callable[[int, int, str], None]
@@ -106,39 +107,72 @@ def _full_rebuild_reason(index_dir: Path, corpus_dir: Path, dictionary: Dictiona
 def _full_build(corpus_dir, index_dir, dictionary, progress, procs) -> BuildSummary:
     summary = BuildSummary(mode="full")
     use_dictionary(dictionary)
-    dictionary.cut("预热")  # load jieba before any worker process forks
+    dictionary.cut("预热")  # load jieba once, before the workers fork
     folder = store.new_build_folder(index_dir)
     try:
         if len(dictionary.files) > 1:
             shutil.copyfile(dictionary.files[1], folder / USERDICT_NAME)
         ix = whoosh_index.create_in(str(folder), make_schema())
-        procs = procs or min(2, os.cpu_count() or 1)
-        options = {"limitmb": 256}
-        if procs > 1:
-            options.update(procs=procs, multisegment=True, batchsize=256)
-        writer = ix.writer(**options)
-        try:
-            paths = list(iter_corpus_files(corpus_dir))
-            for number, path in enumerate(paths, 1):
-                source = path.relative_to(corpus_dir).as_posix()
-                if progress:
-                    progress(number, len(paths), source)
-                document = _read_or_skip(path, corpus_dir, summary)
-                if document is not None:
-                    _add_document(writer, document)
-                    summary.added += 1
-                    summary.paragraphs += len(document.paragraphs)
-            summary.documents = summary.added
-            _write_meta(writer, corpus_dir, dictionary, summary, folder.name, update=False)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+        paths = list(iter_corpus_files(corpus_dir))
+        done = 0
+
+        def on_message(message):
+            nonlocal done
+            kind, source, detail = message
+            done += 1
+            if kind == "skipped":
+                summary.skipped.append({"source": source, "reason": detail})
+            else:
+                summary.added += 1
+                summary.paragraphs += detail
+            if progress:
+                progress(done, len(paths), source)
+
+        shards = _shards(paths, procs or min(2, os.cpu_count() or 1))
+        segments = build_parallel(folder, [(corpus_dir, shard) for shard in shards],
+                                  _add_shard, on_message, len(shards))
+        summary.skipped.sort(key=lambda s: s["source"])
+        summary.documents = summary.added
+        writer = FastSegmentWriter(ix)
+        _write_meta(writer, corpus_dir, dictionary, summary, folder.name, update=False)
+        commit_with_segments(writer, segments)
         summary.generation = store.publish(index_dir, folder).name
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return summary
+
+
+def _shards(paths: list[Path], count: int) -> list[list[Path]]:
+    """Split files into ``count`` lists of about equal total size, each in corpus order."""
+    shards: list[list[Path]] = [[] for _ in range(max(1, count))]
+    loads = [0] * len(shards)
+    for path in sorted(paths, key=_size, reverse=True):
+        lightest = loads.index(min(loads))
+        shards[lightest].append(path)
+        loads[lightest] += _size(path)
+    return [sorted(shard) for shard in shards if shard]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _add_shard(writer_factory, shard, send) -> None:
+    """Worker side of a full build: read and add one shard's files."""
+    corpus_dir, paths = shard
+    for path in paths:
+        source = path.relative_to(corpus_dir).as_posix()
+        skipped = BuildSummary()
+        document = _read_or_skip(path, corpus_dir, skipped)
+        if document is None:
+            send(("skipped", source, skipped.skipped[0]["reason"]))
+            continue
+        _add_document(writer_factory(), document)
+        send(("added", source, len(document.paragraphs)))
 
 
 def _incremental_build(corpus_dir, index_dir, dictionary, progress) -> BuildSummary:
@@ -149,7 +183,7 @@ def _incremental_build(corpus_dir, index_dir, dictionary, progress) -> BuildSumm
     with ix.searcher() as searcher:
         indexed = {stored["source"]: stored for stored in searcher.documents(kind=KIND_DOCUMENT)}
     paths = list(iter_corpus_files(corpus_dir))
-    writer = ix.writer(limitmb=256)
+    writer = open_writer(ix)
     try:
         seen = set()
         for number, path in enumerate(paths, 1):

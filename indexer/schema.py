@@ -50,7 +50,9 @@ class GramField(fields.FieldType):
         self.analyzer = GramTokenizer()
         self.format = Positions()
         self.stored = False
-        self.scorable = False
+        # Scorable only so the segment has a length column: Whoosh re-checks the file system
+        # for a missing column on every posting it writes (a fifth of the build time).
+        self.scorable = True
         self.multitoken_query = "phrase"
         self.vector = None
         self.column_type = None
@@ -59,8 +61,19 @@ class GramField(fields.FieldType):
 
     def index(self, value, **kwargs):
         encode = self.format.encode
+        single = _SINGLE_POSITION
         for gram, positions in gram_terms(literal_form(value)[0]).items():
-            yield gram.encode("utf-8"), len(positions), float(len(positions)), encode(positions)
+            if len(positions) == 1:
+                # Most grams occur once in a paragraph: reuse the encoding of that position.
+                encoded = single.get(positions[0])
+                if encoded is None:
+                    encoded = single[positions[0]] = encode(positions)
+            else:
+                encoded = encode(positions)
+            yield gram.encode("utf-8"), len(positions), float(len(positions)), encoded
+
+
+_SINGLE_POSITION: dict[int, bytes] = {}
 
 
 def make_schema() -> fields.Schema:
