@@ -134,6 +134,12 @@ def test_facets_count_by_year_and_document_and_narrow(client, ids):
     assert "2023 年<span aria-hidden=\"true\"> ×</span>" in by_year
     in_range = page(client, f"/search?q={q}&year_from=2020")
     assert '<strong class="total">4</strong>' in in_range
+    assert '2020 年起<span aria-hidden="true"> ×</span>' in in_range
+    until = page(client, f"/search?q={q}&year_to=2022")
+    assert '<strong class="total">3</strong>' in until
+    assert '2022 年及以前<span aria-hidden="true"> ×</span>' in until
+    span = page(client, f"/search?q={q}&year_from=2019&year_to=2023")
+    assert '2019–2023 年<span aria-hidden="true"> ×</span>' in span
 
 
 def test_sort_by_relevance_or_date(client, ids):
