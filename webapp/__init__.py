@@ -77,7 +77,8 @@ class _Engine(SearchEngine):
 
     Workaround: with ``sortedby`` Whoosh reports the sort key as each hit's score, and
     ``SearchEngine._hit`` calls ``float()`` on it (TypeError). A date-sorted hit has no
-    relevance score, so it gets ``"score": null``. Remove once the engine handles it.
+    relevance score, so it gets ``"score": null``. A no-op once the engine turns the sort key
+    back into a number (in progress in indexer/search.py); then remove this class.
     """
 
     def _hit(self, stored, score, parsed):
