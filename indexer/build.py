@@ -16,8 +16,8 @@ from . import store
 from .analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
 from .documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
 from .errors import BuildError
-from .schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, META_KEY, SCHEMA_VERSION,
-                     make_schema)
+from .schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, META_KEY, NO_YEAR,
+                     SCHEMA_VERSION, make_schema)
 from .writer import FastSegmentWriter, build_parallel, commit_with_segments, open_writer
 
 USERDICT_NAME = "userdict.txt"
@@ -244,7 +244,7 @@ def _file_hash(path: Path) -> str:
 
 
 def _add_document(writer, document: Document) -> None:
-    year = {"year": document.year} if document.year is not None else {}
+    year = {"year": NO_YEAR if document.year is None else document.year}
     writer.add_document(
         key=f"d:{document.doc_id}", kind=KIND_DOCUMENT, doc_id=document.doc_id,
         title=document.title, date=document.date, region=document.region,

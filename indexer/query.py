@@ -76,8 +76,7 @@ def parse_query(raw: str, mode: str = "words") -> ParsedQuery:
     if len(raw) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long: at most {MAX_QUERY_CHARS} characters")
     if mode == "exact":
-        text = "".join(c for c in raw if c not in QUOTE_PAIRS and c not in CLOSING_QUOTES)
-        term = _make_term(text.strip(), phrase=True)
+        term = _make_term(_unquote(raw.strip()), phrase=True)
         if term is None:
             raise QueryError("nothing to search for in the query")
         return ParsedQuery(raw, mode, ((term,),))
@@ -89,6 +88,14 @@ def parse_query(raw: str, mode: str = "words") -> ParsedQuery:
             raise QueryError("the query only excludes: add a word to search for")
         raise QueryError("nothing to search for in the query")
     return ParsedQuery(raw, mode, groups, excluded)
+
+
+def _unquote(text: str) -> str:
+    """Drop one pair of quotes around the whole text (exact mode needs none, users add them)."""
+    if len(text) >= 2 and QUOTE_PAIRS.get(text[0]) == text[-1] and \
+            text[-1] not in text[1:-1] and text[0] not in text[1:-1]:
+        return text[1:-1]
+    return text
 
 
 def _clean(raw: str) -> str:

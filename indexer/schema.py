@@ -15,12 +15,13 @@ from whoosh.system import pack_uint
 
 from .analysis import GramTokenizer, gram_terms, literal_form, word_analyzer, word_spans
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 KIND_PARAGRAPH = "p"
 KIND_DOCUMENT = "d"
 KIND_META = "m"
 META_KEY = "__meta__"
+NO_YEAR = 0  # indexed year of documents without one (stored as None): sorts last, newest first
 
 
 class WordField(fields.FieldType):

@@ -22,7 +22,7 @@ from .analysis import active_dictionary, use_dictionary
 from .build import generation_dictionary, read_meta
 from .errors import QueryError
 from .query import ParsedQuery, build_query, parse_query
-from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY
+from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
 from .snippets import highlight, snippet
 
 SORTS = ("relevance", "date")
@@ -84,8 +84,8 @@ class SearchEngine:
         parsed = parse_query(query, mode)
         options: dict = {"limit": page * per_page, "filter": _filter(doc, year_from, year_to)}
         if sort == "date":
-            options["sortedby"] = [sorting.FieldFacet("year", reverse=True),
-                                   sorting.FieldFacet("doc_id"), sorting.FieldFacet("para")]
+            # newest first; within a year, by relevance (the score is the facet key's last part)
+            options["sortedby"] = [sorting.FieldFacet("year", reverse=True), sorting.ScoreFacet()]
         if facets:
             options["groupedby"] = {"doc": sorting.FieldFacet("doc_id"),
                                     "year": sorting.FieldFacet("year")}
@@ -93,7 +93,7 @@ class SearchEngine:
         results = searcher.search(build_query(parsed), **options)
         total = len(results)
         first = (page - 1) * per_page
-        hits = [self._hit(results[i], results.score(i), parsed)
+        hits = [self._hit(results[i], _relevance(results.score(i)), parsed)
                 for i in range(first, min(first + per_page, results.scored_length()))]
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens, "total": total,
@@ -113,7 +113,7 @@ class SearchEngine:
         text = stored["text"]
         return {
             "doc_id": stored["doc_id"], "title": stored.get("title", ""),
-            "year": stored.get("year"), "para": stored["para"],
+            "year": stored.get("year") or None, "para": stored["para"],
             "section": stored.get("section", ""), "snippet": snippet(text, parsed),
             "text": text, "score": round(float(score), 4),
         }
@@ -122,11 +122,11 @@ class SearchEngine:
         doc_counts = results.groups("doc")
         titles = {d["doc_id"]: d for d in self._document_records(searcher)}
         docs = [{"doc_id": doc_id, "title": titles.get(doc_id, {}).get("title", doc_id),
-                 "year": titles.get(doc_id, {}).get("year"), "count": count}
+                 "year": titles.get(doc_id, {}).get("year") or None, "count": count}
                 for doc_id, count in doc_counts.items() if doc_id]
         docs.sort(key=lambda d: (-d["count"], d["title"]))
         years = [{"year": year, "count": count}
-                 for year, count in results.groups("year").items() if year]
+                 for year, count in results.groups("year").items() if year != NO_YEAR]
         years.sort(key=lambda y: -y["year"])
         return {"docs": docs, "years": years}
 
@@ -157,7 +157,7 @@ class SearchEngine:
                 paragraph["matched"] = "<mark>" in paragraph["html"]
             paragraphs.append(paragraph)
         return {
-            "doc_id": doc_id, "title": record.get("title", ""), "year": record.get("year"),
+            "doc_id": doc_id, "title": record.get("title", ""), "year": record.get("year") or None,
             "date": record.get("date"), "region": record.get("region"),
             "source": record.get("source"), "paragraphs": paragraphs,
         }
@@ -167,7 +167,7 @@ class SearchEngine:
         return self._document_records(self.searcher())
 
     def _document_records(self, searcher) -> list[dict]:
-        records = [{"doc_id": d["doc_id"], "title": d.get("title", ""), "year": d.get("year"),
+        records = [{"doc_id": d["doc_id"], "title": d.get("title", ""), "year": d.get("year") or None,
                     "paragraphs": d.get("paragraphs", 0)}
                    for d in searcher.documents(kind=KIND_DOCUMENT)]
         records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
@@ -183,6 +183,10 @@ class SearchEngine:
             "built_at": meta.get("built_at"), "dictionary": meta.get("dictionary_description"),
             "docs": docs, "last_build": meta.get("last_build"),
         }
+
+
+def _relevance(score) -> float:
+    return -score[-1] if isinstance(score, tuple) else score
 
 
 def _check_positive(name: str, value) -> None:

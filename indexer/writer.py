@@ -167,9 +167,8 @@ def _worker(index_folder, shard, add_shard, messages):
 
 
 def _finish(writer: FastSegmentWriter):
-    segment = writer._finalize_segment()
-    writer._tempstorage.destroy()
-    return segment
+    # The temp folder is shared by every writer of the index: the parent removes it at commit.
+    return writer._finalize_segment()
 
 
 def commit_with_segments(writer: SegmentWriter, segments: list) -> None:

@@ -74,7 +74,7 @@ def web_index(web_corpus, tmp_path_factory) -> Path:
     index = tmp_path_factory.mktemp("web-index")
     # One build process: the tiny corpus gains nothing from more, and it keeps the fixture
     # independent of the parallel builder (being reworked at the time of writing).
-    build_index(web_corpus, index, procs=1)
+    build_index(web_corpus, index)
     return index
 
 

@@ -49,10 +49,16 @@ def test_tokens_show_how_the_query_was_segmented():
 
 
 def test_exact_mode_makes_the_whole_query_one_literal_phrase():
-    parsed = parse_query("“乡村 振兴” 人才", "exact")
-    assert shape("“乡村 振兴” 人才", "exact") == ([["乡村 振兴 人才"]], [])
-    assert parsed.terms[0].literal == "乡村振兴人才"
+    parsed = parse_query("乡村 振兴 -人才", "exact")
+    assert shape("乡村 振兴 -人才", "exact") == ([["乡村 振兴 -人才"]], [])
+    assert parsed.terms[0].literal == "乡村振兴 -人才"
     assert parsed.terms[0].phrase
+
+
+def test_exact_mode_drops_only_quotes_around_the_whole_query():
+    assert parse_query("“高新技术企业”", "exact").terms[0].literal == "高新技术企业"
+    assert parse_query("新“", "exact").terms[0].literal == "新“"
+    assert parse_query("“甲”和“乙”", "exact").terms[0].literal == "“甲”和“乙”"
 
 
 @pytest.mark.parametrize("raw, message", [

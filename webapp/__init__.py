@@ -57,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["DEBUG"] = False  # never the Werkzeug debugger, whatever the caller asked
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the engine's key order, as `--json` prints it
-    app.extensions["search_engine"] = _Engine(Path(app.config["INDEX_DIR"]))
+    app.extensions["search_engine"] = SearchEngine(Path(app.config["INDEX_DIR"]))
 
     from . import api, views
     app.register_blueprint(views.blueprint)
@@ -70,23 +70,6 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
-
-
-class _Engine(SearchEngine):
-    """The engine, tolerating its sort="date" results.
-
-    Workaround: with ``sortedby`` Whoosh reports the sort key as each hit's score, and
-    ``SearchEngine._hit`` calls ``float()`` on it (TypeError). A date-sorted hit has no
-    relevance score, so it gets ``"score": null``. A no-op once the engine turns the sort key
-    back into a number (in progress in indexer/search.py); then remove this class.
-    """
-
-    def _hit(self, stored, score, parsed):
-        if isinstance(score, (int, float)):
-            return super()._hit(stored, score, parsed)
-        hit = super()._hit(stored, 0.0, parsed)
-        hit["score"] = None
-        return hit
 
 
 def _complete(config: dict | None) -> bool:
