@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from whoosh import query as wq
-from whoosh.matching import WrappingMatcher
+from whoosh.matching import NullMatcher, WrappingMatcher
 
 from .analysis import literal_grams, literal_query_form, query_words
 from .errors import QueryError
@@ -196,7 +196,11 @@ def _group(items) -> tuple[tuple[tuple[Term, ...], ...], tuple[Term, ...]]:
 # ---------------------------------------------------------------- Whoosh queries
 
 class _ConstantMatcher(WrappingMatcher):
-    """Scores every match of its child with one constant (and keeps the child's positions)."""
+    """Scores every match of its child with one constant (and keeps the child's positions).
+
+    Its quality is that constant, so Whoosh's top-k collector can drop it once the constant
+    alone cannot lift a paragraph into the results.
+    """
 
     def __init__(self, child, score):
         super().__init__(child)
@@ -209,7 +213,19 @@ class _ConstantMatcher(WrappingMatcher):
         return _ConstantMatcher(self.child.copy(), self._score)
 
     def supports_block_quality(self):
-        return False
+        return True
+
+    def max_quality(self):
+        return self._score
+
+    def block_quality(self):
+        return self._score
+
+    def skip_to_quality(self, minquality):
+        if self._score > minquality or not self.child.is_active():
+            return 0
+        self.child = NullMatcher
+        return 1
 
     def score(self):
         return self._score

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 import time
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import sorting
 
 from . import store
 from .analysis import active_dictionary, use_dictionary
 from .build import generation_dictionary, read_meta
+from .matching import facet_counts, match, rank
 from .errors import QueryError
-from .query import ParsedQuery, build_query, parse_query
+from .query import ParsedQuery, parse_query
 from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
 from .snippets import highlight, snippet
 
@@ -37,6 +38,7 @@ class SearchEngine:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened: dict[Path, tuple[object, object]] = {}
+        self._records: tuple[tuple, list[dict]] = ((), [])
 
     # ------------------------------------------------------------ searcher management
 
@@ -82,26 +84,18 @@ class SearchEngine:
             raise QueryError(f"unknown sort {sort!r}: use 'relevance' or 'date'")
         searcher = self.searcher()
         parsed = parse_query(query, mode)
-        options: dict = {"limit": page * per_page, "filter": _filter(doc, year_from, year_to)}
-        if sort == "date":
-            # newest first; within a year, by relevance (the score is the facet key's last part)
-            options["sortedby"] = [sorting.FieldFacet("year", reverse=True), sorting.ScoreFacet()]
-        if facets:
-            options["groupedby"] = {"doc": sorting.FieldFacet("doc_id"),
-                                    "year": sorting.FieldFacet("year")}
-            options["maptype"] = sorting.Count
-        results = searcher.search(build_query(parsed), **options)
-        total = len(results)
-        first = (page - 1) * per_page
-        hits = [self._hit(results[i], _relevance(results.score(i)), parsed)
-                for i in range(first, min(first + per_page, results.scored_length()))]
+        matches = match(searcher, parsed, _filter(doc, year_from, year_to))
+        ranked = rank(searcher, parsed, matches, page * per_page, newest_first=sort == "date")
+        hits = [self._hit(searcher.stored_fields(docnum), score, parsed)
+                for docnum, score in ranked[(page - 1) * per_page:]]
+        total = len(matches.ids)
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens, "total": total,
             "page": page, "per_page": per_page,
             "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
         }
         if facets:
-            answer["facets"] = self._facets(results, searcher)
+            answer["facets"] = self._facets(matches, searcher)
         return answer
 
     def parse(self, query: str, mode: str = "words") -> ParsedQuery:
@@ -118,15 +112,18 @@ class SearchEngine:
             "text": text, "score": round(float(score), 4),
         }
 
-    def _facets(self, results, searcher) -> dict:
-        doc_counts = results.groups("doc")
+    def _facets(self, matches, searcher) -> dict:
+        doc_counts = facet_counts(searcher, matches)
         titles = {d["doc_id"]: d for d in self._document_records(searcher)}
         docs = [{"doc_id": doc_id, "title": titles.get(doc_id, {}).get("title", doc_id),
                  "year": titles.get(doc_id, {}).get("year") or None, "count": count}
                 for doc_id, count in doc_counts.items() if doc_id]
         docs.sort(key=lambda d: (-d["count"], d["title"]))
+        year_counts = Counter()
+        for doc_id, count in doc_counts.items():
+            year_counts[titles.get(doc_id, {}).get("year") or NO_YEAR] += count
         years = [{"year": year, "count": count}
-                 for year, count in results.groups("year").items() if year != NO_YEAR]
+                 for year, count in year_counts.items() if year != NO_YEAR]
         years.sort(key=lambda y: -y["year"])
         return {"docs": docs, "years": years}
 
@@ -164,29 +161,31 @@ class SearchEngine:
 
     def documents(self) -> list[dict]:
         """Every document's id, title, year and paragraph count, ordered by year then title."""
-        return self._document_records(self.searcher())
+        return [dict(d) for d in self._document_records(self.searcher())]
 
     def _document_records(self, searcher) -> list[dict]:
+        # Read once per index version: facets and the front page need them on every request.
+        key = (self._local.generation, searcher.ixreader.generation())
+        cached_key, cached = self._records
+        if cached_key == key:
+            return cached
         records = [{"doc_id": d["doc_id"], "title": d.get("title", ""), "year": d.get("year") or None,
                     "paragraphs": d.get("paragraphs", 0)}
                    for d in searcher.documents(kind=KIND_DOCUMENT)]
         records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
+        self._records = (key, records)
         return records
 
     def stats(self) -> dict:
         """The object of ``policy-search stats --json``."""
         searcher = self.searcher()
         meta = (searcher.document(key=META_KEY) or {}).get("meta", {})
-        docs = self._document_records(searcher)
+        docs = [dict(d) for d in self._document_records(searcher)]
         return {
             "documents": len(docs), "paragraphs": sum(d["paragraphs"] for d in docs),
             "built_at": meta.get("built_at"), "dictionary": meta.get("dictionary_description"),
             "docs": docs, "last_build": meta.get("last_build"),
         }
-
-
-def _relevance(score) -> float:
-    return -score[-1] if isinstance(score, tuple) else score
 
 
 def _check_positive(name: str, value) -> None:

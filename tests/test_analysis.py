@@ -1,5 +1,7 @@
 """The analysis contract: exact offsets, ordinal positions, normalisation, policy terms, grams."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,3 +98,46 @@ def test_fast_field_indexing_matches_the_analyzers():
     gram_terms_indexed = {t[0].decode() for t in GramField().index(SAMPLE)}
     gram_terms_analyzed = {t.text for t in GramTokenizer()(SAMPLE, mode="index")}
     assert gram_terms_indexed == gram_terms_analyzed
+
+
+# ---------------------------------------------------------------- the jieba-rs accelerator
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+SEED = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def _lines(paths):
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                yield fold(line)
+
+
+def test_accelerator_is_in_use_where_installed():
+    pytest.importorskip("rjieba", reason="jieba-rs (rjieba) is not installed")
+    assert active_dictionary().accelerated
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(
+    "高新技术企业专精特新乡村振兴碳达峰中和的了在发展建设石墨烯侨梦苑 ,.。，0123456789abcXYZ%+-#&_\u3000")),
+    max_size=40))
+def test_accelerator_segments_exactly_like_jieba(text):
+    dictionary = active_dictionary()
+    assert dictionary.cut(fold(text)) == dictionary.reference_cut(fold(text))
+
+
+def test_accelerator_segments_the_seed_corpus_like_jieba():
+    dictionary = active_dictionary()
+    for line in _lines(sorted(SEED.glob("*.txt"))):
+        assert dictionary.cut(line) == dictionary.reference_cut(line)
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/corpus is not present")
+def test_accelerator_segments_real_reports_like_jieba():
+    dictionary = active_dictionary()
+    paths = sorted((SHARED / "national-reports").glob("*.txt")) + \
+        sorted((SHARED / "provincial-2026").glob("*.txt"))
+    differing = [line for line in _lines(paths) if dictionary.cut(line) != dictionary.reference_cut(line)]
+    assert differing == []
