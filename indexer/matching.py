@@ -20,6 +20,8 @@ is pinned to the version these were written against).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,12 +30,13 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from .analysis import literal_grams
-from .query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery, literal_query
+from .query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 SCORED_FIELDS = (("text", 1.0), ("title", TITLE_BOOST), ("section", SECTION_BOOST))
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 EMPTY = np.empty(0, dtype=np.int64)
+CACHED_POSTINGS = 2_000_000  # posting entries kept per searcher (16 MB): repeated terms are free
 
 
 @dataclass
@@ -55,10 +58,10 @@ def match(searcher, parsed: ParsedQuery, filter_query: wq.Query | None = None) -
         for term in alternatives:
             literal = postings.literal(term.literal)
             literals.append(literal)
-            group = np.union1d(group, literal)
+            group = _union(group, literal)
             if words_mode and not term.phrase and term.words \
                     and list(term.words) != [term.literal]:
-                group = np.union1d(group, postings.all_words(term.words))
+                group = _union(group, postings.all_words(term.words))
         matched = group if matched is None else np.intersect1d(matched, group, assume_unique=True)
     for term in parsed.excluded:
         matched = np.setdiff1d(matched, postings.literal(term.literal), assume_unique=True)
@@ -96,6 +99,16 @@ def facet_counts(searcher, matches: Matches) -> dict[str, int]:
     return {names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Union of two sorted unique arrays, sorted and unique."""
+    if not len(a):
+        return b
+    if not len(b):
+        return a
+    merged = np.sort(np.concatenate((a, b)))
+    return merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
+
+
 def _bm25f(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.ndarray:
     scores = np.zeros(len(ids), dtype=np.float64)
     for word in dict.fromkeys(parsed.tokens):
@@ -123,9 +136,10 @@ class Postings:
         self.searcher = searcher
         self.leaves = searcher.leaf_searchers()
         self.size = searcher.reader().doc_count_all()
-        self._ids: dict[tuple[str, str], np.ndarray] = {}
-        self._frequencies: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._ids = _BoundedCache(CACHED_POSTINGS)
+        self._frequencies = _BoundedCache(CACHED_POSTINGS)
         self._columns: dict[str, object] = {}
+        self._decode_positions = _positions_decoder(searcher.schema["grams"].format)
 
     @classmethod
     def of(cls, searcher) -> "Postings":
@@ -140,15 +154,19 @@ class Postings:
     def term(self, field: str, text: str) -> np.ndarray:
         """Sorted document numbers containing ``text`` in ``field`` (deletions removed)."""
         key = (field, text)
-        if key not in self._ids:
-            self._ids[key] = self._read(field, text, with_frequencies=False)[0]
-        return self._ids[key]
+        ids = self._ids.get(key)
+        if ids is None:
+            ids = self._ids.put(key, self._read(field, text, with_frequencies=False)[0])
+        return ids
 
     def literal(self, literal: str) -> np.ndarray:
         """Paragraphs whose normalised text contains ``literal``."""
         grams = literal_grams(literal)
         if len(grams) == 1:
             return self.term("grams", grams[0])
+        cached = self._ids.get(("literal", literal))
+        if cached is not None:
+            return cached
         candidates = None
         for gram in sorted(set(grams), key=lambda g: len(self.term("grams", g))):
             ids = self.term("grams", gram)
@@ -156,7 +174,34 @@ class Postings:
                 np.intersect1d(candidates, ids, assume_unique=True)
             if not len(candidates):
                 return EMPTY
-        return np.intersect1d(candidates, self.query(literal_query(literal)), assume_unique=True)
+        return self._ids.put(("literal", literal), self._adjacent(grams, candidates))
+
+    def _adjacent(self, grams: list[str], candidates: np.ndarray) -> np.ndarray:
+        """The candidates where the grams stand at consecutive positions (the phrase occurs).
+
+        Bigrams at offsets 0, 2, 4, … and the last one cover every character of the phrase,
+        so checking those is enough; positions are decoded only for candidate paragraphs.
+        """
+        cover = sorted(set(range(0, len(grams), 2)) | {len(grams) - 1})
+        positions = [self._positions(grams[offset], candidates) for offset in cover]
+        keep = [docnum for i, docnum in enumerate(candidates.tolist())
+                if any(all(start + offset in found[i] for offset, found in
+                           zip(cover[1:], positions[1:])) for start in positions[0][i])]
+        return np.array(keep, dtype=np.int64)
+
+    def _positions(self, gram: str, candidates: np.ndarray) -> list[frozenset]:
+        """For each candidate: the positions of ``gram`` in it (candidates must contain it)."""
+        decode = self._decode_positions
+        found: list[frozenset] = [frozenset()] * len(candidates)
+        for leaf, offset in self.leaves:
+            local = candidates - offset
+            for ids, values in _blocks(leaf, "grams", gram, local):
+                where = np.searchsorted(local, ids)
+                inside = (where < len(local))
+                hits = np.flatnonzero(inside & (local[np.minimum(where, len(local) - 1)] == ids))
+                for k in hits.tolist():
+                    found[int(where[k])] = decode(values[k])
+        return found
 
     def all_words(self, words) -> np.ndarray:
         """Paragraphs containing every one of ``words`` (text field)."""
@@ -178,9 +223,10 @@ class Postings:
     def frequencies(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(sorted document numbers, term frequencies) of ``text`` in ``field``."""
         key = (field, text)
-        if key not in self._frequencies:
-            self._frequencies[key] = self._read(field, text, with_frequencies=True)
-        return self._frequencies[key]
+        postings = self._frequencies.get(key)
+        if postings is None:
+            postings = self._frequencies.put(key, self._read(field, text, with_frequencies=True))
+        return postings
 
     def idf(self, field: str, text: str) -> float:
         """Whoosh's inverse document frequency."""
@@ -245,23 +291,87 @@ class Postings:
         return np.concatenate(id_parts), frequencies
 
 
-def _leaf_postings(leaf, field, text, with_frequencies):
+def _positions_decoder(format_):
+    # Most grams occur once in a paragraph, so few distinct encodings recur: decode each once.
+    @lru_cache(maxsize=65536)
+    def decode(value: bytes) -> frozenset:
+        return frozenset(format_.decode_positions(value))
+    return decode
+
+
+class _BoundedCache:
+    """Least-recently-used arrays, bounded by their total number of entries."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.entries: OrderedDict = OrderedDict()
+        self.size = 0
+
+    def get(self, key):
+        value = self.entries.get(key)
+        if value is not None:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        size = len(value[0]) if isinstance(value, tuple) else len(value)
+        self.entries[key] = value
+        self.size += size
+        while self.size > self.budget and len(self.entries) > 1:
+            _, old = self.entries.popitem(last=False)
+            self.size -= len(old[0]) if isinstance(old, tuple) else len(old)
+        return value
+
+
+def _open(leaf, field, text):
+    """(matcher without deletion filtering, deleted document numbers) or (None, None)."""
     try:
         matcher = leaf.postings(field, text)
     except Exception:  # the term is not in this segment
-        return EMPTY, None
-    deleted = None
+        return None, None
     if isinstance(matcher, FilterMatcher):  # the segment has deletions: Whoosh filters them
-        deleted = np.fromiter(matcher._ids, dtype=np.int64)
-        matcher = matcher.child
-    ids, frequencies = [], []
+        return matcher.child, np.fromiter(matcher._ids, dtype=np.int64)
+    return matcher, None
+
+
+def _blocks(leaf, field, text, wanted=None):
+    """Yield (ids array, values) per posting block, skipping blocks without a wanted id."""
+    matcher, _ = _open(leaf, field, text)
+    if matcher is None:
+        return
+    if not hasattr(matcher, "_read_ids"):  # postings not stored in W3 blocks
+        items = list(matcher.all_items())
+        yield np.array([i for i, _ in items], dtype=np.int64), [v for _, v in items]
+        return
     while matcher.is_active():
-        matcher._read_ids()
-        ids.extend(matcher._ids)
-        if with_frequencies:
-            matcher._read_weights()
-            frequencies.extend(matcher._weights)
+        if wanted is not None:
+            first = np.searchsorted(wanted, matcher.block_min_id())
+            if first == len(wanted) or wanted[first] > matcher.block_max_id():
+                matcher._next_block()
+                continue
+        matcher._read_values()
+        yield np.array(matcher._ids, dtype=np.int64), matcher._values
         matcher._next_block()
+
+
+def _leaf_postings(leaf, field, text, with_frequencies):
+    matcher, deleted = _open(leaf, field, text)
+    if matcher is None:
+        return EMPTY, None
+    ids, frequencies = [], []
+    if not hasattr(matcher, "_read_ids"):  # postings not stored in W3 blocks
+        while matcher.is_active():
+            ids.append(matcher.id())
+            frequencies.append(matcher.weight())
+            matcher.next()
+    else:
+        while matcher.is_active():
+            matcher._read_ids()
+            ids.extend(matcher._ids)
+            if with_frequencies:
+                matcher._read_weights()
+                frequencies.extend(matcher._weights)
+            matcher._next_block()
     ids = np.array(ids, dtype=np.int64)
     frequencies = np.array(frequencies, dtype=np.float64) if with_frequencies else None
     if deleted is not None and len(deleted):
