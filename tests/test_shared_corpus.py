@@ -1,0 +1,109 @@
+"""Integration over the real corpora in ../shared/corpus (skipped where they are absent)."""
+
+import random
+from pathlib import Path
+
+import pytest
+
+from indexer import SearchEngine, build_index
+from indexer.analysis import literal_form
+from indexer.query import parse_query
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+FOLDERS = ("national-reports", "provincial-2026", "gbk-scraped")
+
+pytestmark = [
+    pytest.mark.shared,
+    pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/corpus is not present"),
+]
+
+
+@pytest.fixture(scope="module")
+def shared_engine(tmp_path_factory):
+    corpus = tmp_path_factory.mktemp("shared-corpus")
+    for folder in FOLDERS:
+        (corpus / folder).symlink_to(SHARED / folder, target_is_directory=True)
+    index = tmp_path_factory.mktemp("shared-index")
+    summary = build_index(corpus, index)
+    assert summary.skipped == []
+    assert summary.documents == sum(len(list((SHARED / f).glob("*.txt"))) for f in FOLDERS)
+    return SearchEngine(index)
+
+
+@pytest.fixture(scope="module")
+def paragraphs(shared_engine):
+    texts = {}
+    for document in shared_engine.documents():
+        for paragraph in shared_engine.document(document["doc_id"])["paragraphs"]:
+            texts[(document["doc_id"], paragraph["para"])] = paragraph["text"]
+    return texts
+
+
+def scan(paragraphs, parsed):
+    """Brute force: every paragraph containing each term of each group literally."""
+    forms = {key: literal_form(text)[0] for key, text in paragraphs.items()}
+    return {key for key, form in forms.items()
+            if all(any(term.literal in form for term in group) for group in parsed.groups)}
+
+
+def hits(engine, query, mode="words"):
+    result = engine.search(query, mode=mode, per_page=1000, page=1)
+    found = {(h["doc_id"], h["para"]) for h in result["hits"]}
+    assert len(found) == min(result["total"], 1000)
+    return result, found
+
+
+@pytest.mark.parametrize("query", ["乡村振兴", "专精特新", "高新技术企业", "侨", "新质生产力",
+                                   "碳达峰", "营商环境", "“一带一路”", "鄉村振興"])
+def test_policy_phrases_find_every_paragraph_containing_them(shared_engine, paragraphs, query):
+    result, found = hits(shared_engine, query)
+    expected = scan(paragraphs, parse_query(query))
+    assert expected <= found
+    literal_hits = [h for h in result["hits"] if h["score"] >= 1000]
+    assert len(literal_hits) == len(expected)
+
+
+def test_recall_on_random_substrings_of_real_paragraphs(shared_engine, paragraphs):
+    rng = random.Random(20261126)
+    keys = sorted(paragraphs)
+    missed = []
+    for _ in range(60):
+        text = paragraphs[rng.choice(keys)]
+        start = rng.randrange(len(text))
+        query = text[start:start + rng.randint(2, 4)]
+        for mode in ("words", "exact"):
+            try:
+                parsed = parse_query(query, mode)
+            except Exception:
+                continue
+            expected = scan(paragraphs, parsed)
+            if len(expected) > 1000:
+                continue
+            _, found = hits(shared_engine, query, mode)
+            missed.extend((query, mode, key) for key in expected - found)
+            if mode == "exact":
+                literal = parsed.terms[0].literal
+                assert all(literal in literal_form(paragraphs[key])[0] for key in found), query
+    assert missed == []
+
+
+def test_gbk_reports_are_searchable_and_clean(shared_engine):
+    result = shared_engine.search("政府工作报告", doc=None, year_from=2014, year_to=2014,
+                                  per_page=1000)
+    texts = " ".join(h["text"] for h in result["hits"])
+    assert "<U+00A0>" not in texts and "<!--" not in texts
+    assert {h["year"] for h in result["hits"]} == {2014}
+
+
+def test_provincial_reports_have_titles_and_regions(shared_engine):
+    docs = {d["title"]: d for d in shared_engine.documents()}
+    beijing = next(d for title, d in docs.items() if title == "2026年北京市政府工作报告")
+    document = shared_engine.document(beijing["doc_id"])
+    assert (document["year"], document["region"]) == (2026, "北京市")
+    assert not any(p["text"] in ("下载", "打印", "全屏", "收藏") for p in document["paragraphs"])
+
+
+def test_common_words_count_exactly(shared_engine, paragraphs):
+    for query in ("发展", "的"):
+        result = shared_engine.search(query, per_page=10)
+        assert result["total"] == len(scan(paragraphs, parse_query(query)))
