@@ -21,7 +21,7 @@ from . import store
 from .analysis import active_dictionary, use_dictionary
 from .build import generation_dictionary, read_meta
 from .matching import facet_counts, match, rank
-from .errors import QueryError
+from .errors import PolicySearchError, QueryError
 from .query import ParsedQuery, parse_query
 from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
 from .snippets import highlight, snippet
@@ -62,6 +62,16 @@ class SearchEngine:
         if active_dictionary().fingerprint != local.dictionary.fingerprint:
             use_dictionary(local.dictionary)
         return local.searcher
+
+    def warm_up(self) -> None:
+        """Load the dictionary and the document list now, so the first reader does not wait."""
+        try:
+            self.searcher()
+        except PolicySearchError:
+            return  # no index yet: the first request says how to build one
+        active_dictionary().cut("预热")
+        self.documents()
+        self.search("政策")
 
     def close(self) -> None:
         """Close this thread's searcher."""
