@@ -82,10 +82,23 @@ def decode_bytes(data: bytes) -> str:
         raise DocumentError("cannot decode as UTF-8, UTF-16 or GB18030")
     if "\x00" in text:
         raise DocumentError("binary file (NUL characters)")
+    if not _looks_like_text(text):
+        raise DocumentError("binary file (decodes to control, private-use or unassigned characters)")
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if not text.strip():
         raise DocumentError("empty file (whitespace only)")
     return text
+
+
+def _looks_like_text(text: str, sample: int = 100_000) -> bool:
+    # UTF-16 and GB18030 decode almost any bytes; what comes out of a binary file is full of
+    # characters no document uses.
+    head = text[:sample]
+    odd = sum(1 for c in head if unicodedata.category(c) in _ODD_CATEGORIES and c not in "\n\r\t\f")
+    return odd <= max(2, len(head) // 200)
+
+
+_ODD_CATEGORIES = {"Cc", "Co", "Cn", "Cs"}
 
 
 def _strict(data: bytes, encoding: str) -> str | None:

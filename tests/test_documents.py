@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -557,3 +558,11 @@ def test_shared_law():
     assert (document.title, document.region) == ("中华人民共和国刑法", "全国")
     article = next(p for p in document.paragraphs if p.text.startswith("第十三条 "))
     assert article.section == "第一编 总则 › 第二章 犯罪 › 第一节 犯罪和刑事责任"
+
+
+def test_bytes_behind_a_utf16_bom_that_decode_to_control_characters_are_binary():
+    blob = codecs.BOM_UTF16_LE + b"\x07\x00\x1b\x00\x08\x00A\x00" * 500
+    with pytest.raises(DocumentError) as error:
+        decode_bytes(blob)
+    assert error.value.reason == \
+        "binary file (decodes to control, private-use or unassigned characters)"
