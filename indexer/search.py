@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 import time
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
 from .snippets import highlight, snippet
 
 SORTS = ("relevance", "date")
+CACHED_DOCUMENTS = 64
 DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 
@@ -39,6 +40,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._opened: dict[Path, tuple[object, object]] = {}
         self._records: tuple[tuple, list[dict]] = ((), [])
+        self._paragraph_cache: OrderedDict = OrderedDict()
 
     # ------------------------------------------------------------ searcher management
 
@@ -142,8 +144,9 @@ class SearchEngine:
     def document(self, doc_id: str, query: str | None = None, mode: str = "words") -> dict | None:
         """The object of one ``show --json`` line, or None for an unknown id.
 
-        With ``query``, each paragraph also gets ``html`` with the matches marked and
-        ``matched`` telling whether it contains a match.
+        With ``query``, each paragraph also gets ``html`` with the query's literal occurrences
+        marked (and, in paragraphs that are hits, the words they matched through) and
+        ``matched`` telling whether the paragraph is a hit of the query.
         """
         if not isinstance(doc_id, str) or not DOC_ID_PATTERN.fullmatch(doc_id):
             return None
@@ -152,22 +155,42 @@ class SearchEngine:
         if record is None:
             return None
         parsed = parse_query(query, mode) if query else None
+        hits = set()
+        if parsed is not None:
+            hits = set(match(searcher, parsed, wq.Term("doc_id", doc_id)).ids.tolist())
+        stored_paragraphs = self._stored_paragraphs(searcher, doc_id)
         paragraphs = []
-        for docnum in sorted(searcher.document_numbers(doc_id=doc_id, kind=KIND_PARAGRAPH),
-                             key=lambda n: searcher.stored_fields(n)["para"]):
-            stored = searcher.stored_fields(docnum)
+        for docnum, stored in stored_paragraphs:
             paragraph = {"para": stored["para"], "section": stored.get("section", ""),
                          "text": stored["text"], "heading": bool(stored.get("heading")),
                          "level": stored.get("level") or 0}
             if parsed is not None:
-                paragraph["html"] = highlight(stored["text"], parsed)
-                paragraph["matched"] = "<mark>" in paragraph["html"]
+                paragraph["html"] = highlight(stored["text"], parsed, is_hit=docnum in hits)
+                paragraph["matched"] = docnum in hits
             paragraphs.append(paragraph)
         return {
             "doc_id": doc_id, "title": record.get("title", ""), "year": record.get("year") or None,
             "date": record.get("date"), "region": record.get("region"),
             "source": record.get("source"), "paragraphs": paragraphs,
         }
+
+    def _stored_paragraphs(self, searcher, doc_id: str) -> list[tuple[int, dict]]:
+        # Whoosh unpickles stored fields one document at a time (~0.15 ms each); a long law
+        # has 1,800 paragraphs, and readers page back and forth through the same documents.
+        key = (self._local.generation, searcher.ixreader.generation(), doc_id)
+        with self._lock:
+            cached = self._paragraph_cache.get(key)
+            if cached is not None:
+                self._paragraph_cache.move_to_end(key)
+                return cached
+        stored = sorted(((n, searcher.stored_fields(n))
+                         for n in searcher.document_numbers(doc_id=doc_id, kind=KIND_PARAGRAPH)),
+                        key=lambda item: item[1]["para"])
+        with self._lock:
+            self._paragraph_cache[key] = stored
+            while len(self._paragraph_cache) > CACHED_DOCUMENTS:
+                self._paragraph_cache.popitem(last=False)
+        return stored
 
     def documents(self) -> list[dict]:
         """Every document's id, title, year and paragraph count, ordered by year then title."""

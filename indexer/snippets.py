@@ -17,15 +17,19 @@ CONTEXT_BEFORE = 24
 ELLIPSIS = "…"
 
 
-def match_spans(text: str, parsed: ParsedQuery) -> list[tuple[int, int, int]]:
-    """(start, end, term number) of every match in ``text``, sorted, overlaps merged."""
+def match_spans(text: str, parsed: ParsedQuery, words: bool = True) -> list[tuple[int, int, int]]:
+    """(start, end, term number) of every match in ``text``, sorted, overlaps merged.
+
+    ``words=False`` marks literal occurrences only (for paragraphs that are not hits, whose
+    scattered words would be noise).
+    """
     normalised, origin = literal_form(text)
     spans: list[tuple[int, int, int]] = []
     words_needed: dict[str, int] = {}
     for number, term in enumerate(parsed.terms):
         found = _literal_spans(normalised, origin, term.literal, number)
         spans.extend(found)
-        if not found and not term.phrase and parsed.mode == "words":
+        if words and not found and not term.phrase and parsed.mode == "words":
             for word in term.words:
                 words_needed.setdefault(word, number)
     if words_needed:
@@ -70,9 +74,9 @@ def mark(text: str, spans, start: int = 0, end: int | None = None) -> str:
     return "".join(pieces)
 
 
-def highlight(text: str, parsed: ParsedQuery | None) -> str:
+def highlight(text: str, parsed: ParsedQuery | None, is_hit: bool = True) -> str:
     """The whole paragraph as HTML with its matches marked (for the document page)."""
-    return mark(text, match_spans(text, parsed) if parsed else [])
+    return mark(text, match_spans(text, parsed, words=is_hit) if parsed else [])
 
 
 def snippet(text: str, parsed: ParsedQuery, size: int = SNIPPET_CHARS) -> str:
