@@ -1,16 +1,27 @@
-"""Building the index: full (beside the live one, then swapped in) or incremental (one commit)."""
+"""Building the index: full or incremental, each written beside the live one, then swapped in.
+
+A full build writes every document into a new generation (in worker processes). An incremental
+build hard-links the live generation's files into a new folder and applies the added, changed
+and removed documents there as one Whoosh commit. Either way the live generation is never
+written, and ``store.publish`` makes the new one live with one atomic rename.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import shlex
 import shutil
+import signal
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from whoosh import index as whoosh_index
+from whoosh.index import LockError
 
 from . import store
 from .analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
@@ -48,26 +59,47 @@ class BuildSummary:
 
 def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
                 progress: Progress | None = None, procs: int | None = None,
-                wait: bool = False) -> BuildSummary:
-    """Bring the index in ``index_dir`` up to date with ``corpus_dir`` and return a summary."""
+                wait: bool = False, command: str | None = None) -> BuildSummary:
+    """Bring the index in ``index_dir`` up to date with ``corpus_dir`` and return a summary.
+
+    Raises BuildLockedError when another build runs (unless ``wait``), BuildError for a file
+    system failure (permission, disk full); in every case the live index is left as it was.
+    """
     corpus_dir, index_dir = Path(corpus_dir).resolve(), Path(index_dir)
     if not corpus_dir.is_dir():
         raise BuildError(f"corpus folder not found: {corpus_dir}")
     started = time.monotonic()
-    with store.build_lock(index_dir, wait=wait):
-        store.remove_stale(index_dir)
-        dictionary = Dictionary(corpus_dir / USERDICT_NAME)
-        reason = "" if full else _full_rebuild_reason(index_dir, corpus_dir, dictionary)
-        try:
+    try:
+        with store.build_lock(index_dir, wait=wait, command=command or _command_line()):
+            store.remove_stale(index_dir)
+            dictionary = Dictionary(corpus_dir / USERDICT_NAME)
+            reason = "" if full else _full_rebuild_reason(index_dir, corpus_dir, dictionary)
             if full or reason:
                 summary = _full_build(corpus_dir, index_dir, dictionary, progress, procs)
                 summary.reason = reason or "--full requested"
             else:
                 summary = _incremental_build(corpus_dir, index_dir, dictionary, progress)
-        except OSError as error:
-            raise BuildError(f"build failed, the live index is untouched: {error}") from error
+    except (OSError, LockError) as error:
+        raise BuildError(f"build failed, the live index is untouched: {_describe(error)}") \
+            from error
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
+
+
+def _command_line() -> str:
+    """This process's command line, as the lock records it for a second build's message."""
+    if not sys.argv or not sys.argv[0]:
+        return "python"
+    program = Path(sys.argv[0])
+    name = f"python -m {program.parent.name}" if program.name == "__main__.py" else program.name
+    return " ".join([name] + [shlex.quote(arg) for arg in sys.argv[1:]])
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror}{where}"
+    return str(error) or type(error).__name__
 
 
 def read_meta(generation: Path) -> dict:
@@ -129,16 +161,23 @@ def _full_build(corpus_dir, index_dir, dictionary, progress, procs) -> BuildSumm
                 progress(done, len(paths), source)
 
         shards = _shards(paths, procs or min(2, os.cpu_count() or 1))
-        segments = build_parallel(folder, [(corpus_dir, shard) for shard in shards],
-                                  _add_shard, on_message, len(shards))
+        work = [(corpus_dir, shard, dictionary, os.getpid()) for shard in shards]
+        try:
+            segments = build_parallel(folder, work, _add_shard, on_message, len(shards))
+        except RuntimeError as error:  # a worker's traceback: its last line says what failed
+            raise BuildError("build failed, the live index is untouched: "
+                             + str(error).strip().splitlines()[-1]) from None
         summary.skipped.sort(key=lambda s: s["source"])
         summary.documents = summary.added
+        summary.generation = store.generation_name(folder)
         writer = FastSegmentWriter(ix)
-        _write_meta(writer, corpus_dir, dictionary, summary, folder.name, update=False)
+        _write_meta(writer, corpus_dir, dictionary, summary, update=False)
+        store.test_pause("before-commit")
         commit_with_segments(writer, segments)
-        summary.generation = store.publish(index_dir, folder).name
+        store.test_pause("before-publish")
+        store.publish(index_dir, folder)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # the next build removes what this leaves
         raise
     return summary
 
@@ -163,8 +202,12 @@ def _size(path: Path) -> int:
 
 def _add_shard(writer_factory, shard, send) -> None:
     """Worker side of a full build: read and add one shard's files."""
-    corpus_dir, paths = shard
-    for path in paths:
+    corpus_dir, paths, dictionary, parent = shard
+    _die_with_parent(parent)
+    use_dictionary(dictionary)  # this process's own, whatever another thread set before fork
+    for number, path in enumerate(paths):
+        if number == 1:
+            store.test_pause("workers")
         source = path.relative_to(corpus_dir).as_posix()
         skipped = BuildSummary()
         document = _read_or_skip(path, corpus_dir, skipped)
@@ -175,27 +218,55 @@ def _add_shard(writer_factory, shard, send) -> None:
         send(("added", source, len(document.paragraphs)))
 
 
+def _die_with_parent(parent: int) -> None:
+    """Make this worker die with the build: a build killed with SIGKILL cannot stop its
+    workers, which would otherwise write on into an abandoned folder and keep the build lock
+    (inherited through fork) until they finish."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the lock then simply lasts longer
+        pass
+    if os.getppid() != parent:  # the build died before prctl took effect
+        os._exit(1)
+
+
 def _incremental_build(corpus_dir, index_dir, dictionary, progress) -> BuildSummary:
     summary = BuildSummary(mode="incremental")
     use_dictionary(dictionary)
-    generation = store.current_generation(index_dir)
-    ix = whoosh_index.open_dir(str(generation))
-    with ix.searcher() as searcher:
+    live = store.current_generation(index_dir)
+    with whoosh_index.open_dir(str(live)).searcher() as searcher:
         indexed = {stored["source"]: stored for stored in searcher.documents(kind=KIND_DOCUMENT)}
+    # First only compare hashes: most runs change nothing, and then nothing is written.
     paths = list(iter_corpus_files(corpus_dir))
-    writer = open_writer(ix)
+    pending = []  # (path, source, previous record or None) to (re)read
+    for number, path in enumerate(paths, 1):
+        source = path.relative_to(corpus_dir).as_posix()
+        if progress:
+            progress(number, len(paths), source)
+        previous = indexed.pop(source, None)
+        if previous is not None and previous["content_hash"] == _file_hash(path):
+            summary.unchanged += 1
+            summary.paragraphs += previous["paragraphs"]
+        else:
+            pending.append((path, source, previous))
+    gone = list(indexed.values())  # indexed, no longer in the corpus
+    summary.generation = live.name
+    if pending or gone:
+        _apply_changes(corpus_dir, index_dir, dictionary, summary, live, pending, gone)
+    summary.documents = summary.added + summary.changed + summary.unchanged
+    return summary
+
+
+def _apply_changes(corpus_dir, index_dir, dictionary, summary, live, pending, gone) -> None:
+    """Write the changes into a hard-linked copy of ``live`` (one commit) and publish it."""
+    folder = store.new_build_folder(index_dir, copy_of=live)
+    writer = None
     try:
-        seen = set()
-        for number, path in enumerate(paths, 1):
-            source = path.relative_to(corpus_dir).as_posix()
-            seen.add(source)
-            if progress:
-                progress(number, len(paths), source)
-            previous = indexed.get(source)
-            if previous is not None and previous["content_hash"] == _file_hash(path):
-                summary.unchanged += 1
-                summary.paragraphs += previous["paragraphs"]
-                continue
+        writer = open_writer(whoosh_index.open_dir(str(folder)))
+        for previous in gone:
+            writer.delete_by_term("doc_id", previous["doc_id"])
+            summary.removed += 1
+        for path, source, previous in pending:
             document = _read_or_skip(path, corpus_dir, summary)
             if previous is not None:
                 writer.delete_by_term("doc_id", previous["doc_id"])
@@ -208,18 +279,24 @@ def _incremental_build(corpus_dir, index_dir, dictionary, progress) -> BuildSumm
                 summary.added += 1
             else:
                 summary.changed += 1
-        for source, previous in indexed.items():
-            if source not in seen:
-                writer.delete_by_term("doc_id", previous["doc_id"])
-                summary.removed += 1
+        if not (summary.added or summary.changed or summary.removed):
+            # only files that are skipped anyway: nothing to write
+            writer.cancel()
+            shutil.rmtree(folder)
+            return
         summary.documents = summary.added + summary.changed + summary.unchanged
-        summary.generation = generation.name
-        _write_meta(writer, corpus_dir, dictionary, summary, generation.name, update=True)
-        writer.commit()
+        summary.generation = store.generation_name(folder)
+        _write_meta(writer, corpus_dir, dictionary, summary, update=True)
+        store.test_pause("before-commit")
+        writer.commit()  # merges small segments; the big ones of the last full build stay
+        writer = None
+        store.test_pause("before-publish")
+        store.publish(index_dir, folder)
     except BaseException:
-        writer.cancel()
+        if writer is not None:
+            writer.cancel()
+        shutil.rmtree(folder, ignore_errors=True)  # the next build removes what this leaves
         raise
-    return summary
 
 
 # ---------------------------------------------------------------- records
@@ -232,6 +309,9 @@ def _read_or_skip(path: Path, corpus_dir: Path, summary: BuildSummary) -> Docume
     except OSError as error:
         skipped = Skipped(path.relative_to(corpus_dir).as_posix(),
                           f"unreadable: {error.strerror or error}")
+    except Exception as error:  # one odd file must not stop a whole build (as read_corpus)
+        skipped = Skipped(path.relative_to(corpus_dir).as_posix(),
+                          f"internal error: {type(error).__name__}: {error}")
     summary.skipped.append({"source": skipped.source, "reason": skipped.reason})
     return None
 
@@ -258,7 +338,7 @@ def _add_document(writer, document: Document) -> None:
             heading=paragraph.heading, level=paragraph.level, **year)
 
 
-def _write_meta(writer, corpus_dir, dictionary, summary, generation_name, update) -> None:
+def _write_meta(writer, corpus_dir, dictionary, summary, update) -> None:
     summary.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta = {
         "built_at": summary.finished_at,
@@ -267,7 +347,7 @@ def _write_meta(writer, corpus_dir, dictionary, summary, generation_name, update
         "dictionary": dictionary.fingerprint,
         "dictionary_description": dictionary.description,
         "corpus": str(corpus_dir),
-        "generation": generation_name,
+        "generation": summary.generation,
         "last_build": summary.to_dict(),
     }
     (writer.update_document if update else writer.add_document)(

@@ -43,7 +43,11 @@ def cli():
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def index(corpus_dir, index_dir, full, wait, quiet):
     """Build or update the index of a corpus folder."""
-    summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet)
+    try:
+        summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet)
+    except KeyboardInterrupt:  # before click turns it into a bare "Aborted!"
+        click.echo("interrupted: the live index is untouched", err=True)
+        sys.exit(130)
     click.echo(describe_build(summary))
 
 

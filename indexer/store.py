@@ -2,11 +2,13 @@
 
     INDEX/current       symlink to the live generation (swapped with one atomic rename)
     INDEX/gen-…/        a complete Whoosh index, plus userdict.txt if the corpus had one
-    INDEX/.tmp-…/       a build in progress; removed by the next build if it was interrupted
+    INDEX/.tmp-…        a build (or a pointer swap) in progress; removed by the next build
     INDEX/build.lock    held (flock) by the one running build
 
-Readers resolve ``current`` once per (re)open, so they see the old generation or the new one,
-never a half-written folder.
+Every build, full or incremental, writes a new generation and swaps ``current``; a published
+generation is never written again. Readers resolve ``current`` once per (re)open, so they see
+the old generation or the new one, never a half-written folder, and the files of the
+generation they hold are never changed or deleted under them (Whoosh opens some files lazily).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import BuildLockedError, IndexNotFoundError
 
+PAUSE_ENV = "POLICY_SEARCH_TEST_PAUSE"
 CURRENT = "current"
 LOCK_FILE = "build.lock"
 GENERATIONS_KEPT = 2  # the live one and the one a running server may still be reading
@@ -47,24 +52,55 @@ def require_generation(index_dir: Path) -> Path:
     return generation
 
 
-def new_build_folder(index_dir: Path) -> Path:
-    """A fresh temporary folder for a full build."""
+def new_build_folder(index_dir: Path, copy_of: Path | None = None) -> Path:
+    """A fresh temporary folder for a build; with ``copy_of``, hard links to its files.
+
+    An incremental build commits to such a copy: Whoosh never rewrites a file it has written
+    (new segments and tables of contents get new names), so the links keep the live
+    generation intact while the copy changes, and the copy costs no disk space.
+    """
+    # The random part keeps two builds in the same second (and process) apart.
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    folder = Path(index_dir) / f".tmp-gen-{stamp}-{os.getpid()}"
+    folder = Path(index_dir) / f".tmp-gen-{stamp}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
+    if copy_of is not None:
+        for item in Path(copy_of).iterdir():
+            # Whoosh's write lock and temp folders belong to the writer of that folder.
+            if item.is_file() and not item.is_symlink() and item.name != "WRITELOCK":
+                os.link(item, folder / item.name)
     return folder
+
+
+def test_pause(stage: str) -> None:
+    """Test hook: with POLICY_SEARCH_TEST_PAUSE=<stage>[:seconds] a build says so on stderr
+    and sleeps there (an hour unless seconds are given), so a test can kill it or start a
+    second build at exactly that stage. Stages: workers (in a worker, after its first file),
+    before-commit, before-publish, during-swap (new generation in place, `current` not yet
+    switched)."""
+    wanted, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
+    if wanted == stage:
+        print(f"paused at {stage} (pid {os.getpid()})", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 3600))
+
+
+def generation_name(build_folder: Path) -> str:
+    """The name a build folder will have once published."""
+    return Path(build_folder).name.replace(".tmp-", "", 1)
 
 
 def publish(index_dir: Path, build_folder: Path) -> Path:
     """Turn a finished build folder into a generation and make it live atomically."""
     index_dir = Path(index_dir)
-    generation = index_dir / build_folder.name.replace(".tmp-", "", 1)
+    generation = index_dir / generation_name(build_folder)
+    _fsync_files(build_folder)
     os.replace(build_folder, generation)
     _fsync_dir(index_dir)
-    temporary_link = index_dir / f".{CURRENT}.{os.getpid()}"
+    # A .tmp- name, so a build killed between these two steps leaves a link the next removes.
+    temporary_link = index_dir / f".tmp-{CURRENT}-{uuid.uuid4().hex[:8]}"
     if temporary_link.is_symlink():
         temporary_link.unlink()
     os.symlink(generation.name, temporary_link)
+    test_pause("during-swap")
     os.replace(temporary_link, index_dir / CURRENT)
     _fsync_dir(index_dir)
     return generation
@@ -76,7 +112,10 @@ def remove_stale(index_dir: Path) -> list[str]:
     removed = []
     live = current_generation(index_dir)
     for leftover in index_dir.glob(".tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
         removed.append(leftover.name)
     generations = sorted(index_dir.glob("gen-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     keep = {live} if live else set()
@@ -86,9 +125,27 @@ def remove_stale(index_dir: Path) -> list[str]:
         keep.add(generation)
     for generation in generations:
         if generation not in keep:
-            shutil.rmtree(generation, ignore_errors=True)
+            shutil.rmtree(generation)
             removed.append(generation.name)
     return removed
+
+
+def lock_holder(index_dir: Path) -> str | None:
+    """Who holds the build lock (pid, command, start), or None when no build is running."""
+    path = Path(index_dir) / LOCK_FILE
+    try:
+        handle = open(path)
+    except FileNotFoundError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            return _describe_holder(handle.read())
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
 
 
 @contextmanager
@@ -125,6 +182,16 @@ def _describe_holder(text: str) -> str:
         return f"pid {holder['pid']}, `{holder['command']}`, started {holder['started']}"
     except (ValueError, KeyError, TypeError):
         return "holder unknown"
+
+
+def _fsync_files(folder: Path) -> None:
+    # Data first, then the rename that publishes it: after a power loss `current` never
+    # points at a generation whose files were not yet on disk.
+    for item in folder.iterdir():
+        if item.is_file() and not item.is_symlink():
+            with open(item, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
 
 
 def _fsync_dir(path: Path) -> None:
