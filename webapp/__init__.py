@@ -59,9 +59,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep the engine's key order, as `--json` prints it
     app.extensions["search_engine"] = SearchEngine(Path(app.config["INDEX_DIR"]))
 
-    from . import api, views
+    from . import api, reindex, views
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
+    # POST /api/reindex exists only when the operator set a token (docs/rebuilding.md)
+    app.config.setdefault("REINDEX_TOKEN", os.environ.get(reindex.TOKEN_ENV, ""))
+    reindex.register(app)
     _register_error_handlers(app)
 
     @app.after_request

@@ -32,5 +32,9 @@ def document(doc_id: str):
 
 @blueprint.route("/stats")
 def stats():
-    """``policy-search stats --json``."""
-    return jsonify(engine().stats())
+    """``policy-search stats --json``; with the reindex endpoint on, also its "reindex" state."""
+    result = engine().stats()
+    reindexer = current_app.extensions.get("reindexer")
+    if reindexer is not None:
+        result["reindex"] = reindexer.snapshot()
+    return jsonify(result)
