@@ -1,0 +1,441 @@
+"""Benchmark of issue 5: build + query latency of the engine beside FTS5 and a brute-force scan.
+
+    .venv/bin/python -m tests.bench.run --out bench-results/latest.json
+
+Builds the index of the chosen corpus subsets, times every query class on the engine, then
+on an SQLite FTS5 trigram index and a Python scan of the SAME paragraphs (read back from the
+built index), checks the engine's recall against the scan, prints a Markdown table with the
+issue's targets and writes every number to a JSON file. See docs/benchmark.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from indexer import SearchEngine, store
+from indexer.documents import iter_corpus_files
+
+from .baselines import Fts5Baseline, ScanBaseline, load_indexed_paragraphs
+from .probes import vm_status_kb
+from .queries import CLASSES, DEFAULT_SEED, BenchQuery, build_query_set
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = REPO_ROOT.parent / "shared"
+DEFAULT_SETS = "national-reports,provincial-2026,laws"
+COLD_START_QUERY = "乡村振兴"
+RECALL_CLASSES = ("policy", "substring", "exact")
+SYSTEMS = ("engine", "fts5", "scan")
+TARGETS = {  # issue 5: (what, unit, limit, higher is better)
+    "build_paragraphs_per_s": ("full build throughput", "paragraphs/s", 5000, True),
+    "p50_ms": ("query + 10 snippets, p50 (all classes)", "ms", 10, False),
+    "p95_ms": ("query + 10 snippets, p95 (all classes)", "ms", 40, False),
+    "rss_mb": ("server RSS after warm-up", "MB", 500, False),
+    "cold_start_s": ("cold start: new process → first answer", "s", 3, False),
+}
+
+
+@dataclass
+class QueryTiming:
+    """One query on one system: the warm-up call, the timed repeats and what it found."""
+
+    query: BenchQuery
+    cold_ms: float = math.nan
+    samples_ms: list[float] = field(default_factory=list)
+    total: int = 0
+    used_like: bool = False
+    error: str = ""
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout carries only the result table."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+# ---------------------------------------------------------------- corpus and build
+
+def assemble_corpus(corpus_root: Path, sets: list[str], limit_docs: int | None, work: Path) -> Path:
+    """A corpus folder of symlinks to the chosen subsets (the engine builds from one folder).
+
+    A whole subset is one directory link (the engine follows them); with --limit-docs the
+    first N files of each subset, in the engine's order, are linked one by one.
+    """
+    corpus = work / "corpus"
+    corpus.mkdir(parents=True)
+    for name in sets:
+        source = (corpus_root / name).resolve()
+        if not source.is_dir():
+            raise SystemExit(f"corpus subset not found: {source}")
+        if limit_docs is None:
+            (corpus / name).symlink_to(source, target_is_directory=True)
+            continue
+        for path in list(iter_corpus_files(source))[:limit_docs]:
+            link = corpus / name / path.relative_to(source)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path)
+    return corpus
+
+
+def run_build(corpus: Path, index_dir: Path) -> dict:
+    """Build in a child process (its own peak RSS) and return the probe's numbers."""
+    log(f"building the engine index of {corpus} into {index_dir} …")
+    completed = subprocess.run(
+        [sys.executable, "-m", "tests.bench.probes", "build", str(corpus), str(index_dir)],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"engine build failed (exit status {completed.returncode}; negative = killed "
+                         f"by that signal):\n{completed.stderr[-4000:]}{completed.stdout[-2000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["paragraphs_per_s"] = result["paragraphs"] / result["seconds"] if result["seconds"] else 0
+    return result
+
+
+def disk_bytes(path: Path) -> int:
+    """Bytes allocated below path, like ``du`` (symlinks not followed)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            total += os.lstat(os.path.join(root, name)).st_blocks * 512
+    return total
+
+
+# ---------------------------------------------------------------- timing
+
+def time_queries(search, queries: list[BenchQuery], repeat: int) -> list[QueryTiming]:
+    """Run every query once as warm-up (kept as cold_ms), then ``repeat`` timed times.
+
+    ``search(query)`` returns (total, used_like).
+    """
+    timings = []
+    for query in queries:
+        timing = QueryTiming(query)
+        try:
+            started = time.perf_counter()
+            timing.total, timing.used_like = search(query)
+            timing.cold_ms = (time.perf_counter() - started) * 1000
+            for _ in range(repeat):
+                started = time.perf_counter()
+                search(query)
+                timing.samples_ms.append((time.perf_counter() - started) * 1000)
+        except Exception as error:  # one failing query must not hide the rest of the numbers
+            timing.error = f"{type(error).__name__}: {error}"
+        timings.append(timing)
+    return timings
+
+
+def engine_search(engine: SearchEngine):
+    """Adapter: the engine's search with 10 highlighted hits, as (total, used_like)."""
+    def search(query: BenchQuery) -> tuple[int, bool]:
+        answer = engine.search(query.text, mode=query.mode, per_page=10)
+        if len(answer["hits"]) != min(10, answer["total"]):
+            raise AssertionError(f"{len(answer['hits'])} hits on page 1 of {answer['total']}")
+        return answer["total"], False
+    return search
+
+
+def baseline_search(baseline):
+    """Adapter: a baseline's search as (total, used_like)."""
+    def search(query: BenchQuery) -> tuple[int, bool]:
+        answer = baseline.search(query.terms)
+        return answer.total, answer.used_like
+    return search
+
+
+def class_summary(timings: list[QueryTiming]) -> dict:
+    """p50/p95/max of every warm sample, cold p50/max and mean hits of one class on one system."""
+    samples = [s for t in timings for s in t.samples_ms]
+    colds = [t.cold_ms for t in timings if not t.error]
+    answered = [t for t in timings if not t.error]
+    return {
+        "queries": len(timings), "samples": len(samples),
+        "p50_ms": percentile(samples, 50), "p95_ms": percentile(samples, 95),
+        "max_ms": max(samples, default=math.nan),
+        "cold_p50_ms": percentile(colds, 50), "cold_max_ms": max(colds, default=math.nan),
+        "mean_hits": sum(t.total for t in answered) / len(answered) if answered else math.nan,
+        "like_queries": sum(t.used_like for t in timings),
+        "errors": [f"{t.query.text}: {t.error}" for t in timings if t.error],
+    }
+
+
+def cold_start(index_dir: Path) -> dict:
+    """Launch a new Python process that opens the index and answers one query; time to its answer."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.probes", "serve", str(index_dir), COLD_START_QUERY],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()  # printed right after the answer, before interpreter exit
+    wall = time.perf_counter() - started
+    _, stderr = process.communicate()
+    if process.returncode != 0 or not line:
+        raise SystemExit(f"cold-start probe failed:\n{stderr[-4000:]}")
+    return {"launch_to_first_answer_seconds": wall, **json.loads(line)}
+
+
+# ---------------------------------------------------------------- recall
+
+def recall_check(engine: SearchEngine, scan: ScanBaseline, queries: list[BenchQuery]) -> dict:
+    """Paragraphs that literally contain a query (per the scan) but the engine does not return.
+
+    In exact mode the engine must also return nothing else; those extras are reported too.
+    """
+    checked, missed, extras = 0, [], []
+    for query in queries:
+        if query.query_class not in RECALL_CLASSES:
+            continue
+        checked += 1
+        total = engine.search(query.text, mode=query.mode, per_page=1)["total"]
+        hits = engine.search(query.text, mode=query.mode, per_page=max(total, 1))["hits"]
+        found = {(h["doc_id"], h["para"]) for h in hits}
+        expected = scan.matching_keys(query.terms)
+        missed += [{"class": query.query_class, "query": query.text, "doc_id": d, "para": p}
+                   for d, p in sorted(expected - found)]
+        if query.mode == "exact":
+            extras += [{"query": query.text, "doc_id": d, "para": p} for d, p in sorted(found - expected)]
+    return {"queries": checked, "missed_paragraphs": len(missed), "missed": missed[:200],
+            "exact_extras": len(extras), "extras": extras[:200]}
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(value, digits: int = 1) -> str:
+    """A number for the table; '—' for a missing one."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(a: float, b: float) -> str:
+    """a/b as '3.2×', '—' when either is missing."""
+    if any(v is None or math.isnan(v) for v in (a, b)) or b == 0:
+        return "—"
+    return f"{a / b:.1f}×" if a >= b else f"{a / b:.2g}×"
+
+
+def render_report(result: dict) -> str:
+    """The Markdown tables printed at the end of a run (and pasted into docs/benchmark.md)."""
+    lines = [f"corpus: {result['corpus']['sets']} · {result['index']['documents']:,} documents · "
+             f"{result['index']['paragraphs']:,} paragraphs · repeat {result['args']['repeat']} · "
+             f"{result['machine']['cpu_count']} CPUs ({result['machine']['cpu_model']}) · "
+             f"load avg {result['machine']['loadavg_start']} → {result['machine']['loadavg_end']}", ""]
+    lines += ["| class | n | engine p50 | p95 | max | cold p50 | hits | FTS5 p50 | p95 | hits "
+              "| scan p50 | p95 | hits | engine/FTS5 p50 (p95) | engine/scan p50 (p95) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, row in result["classes"].items():
+        e, f, s = row["engine"], row["fts5"], row["scan"]
+        like = f" ({f['like_queries']} LIKE)" if f["like_queries"] else ""
+        lines.append(
+            f"| {name} | {e['queries']} | {fmt(e['p50_ms'])} | {fmt(e['p95_ms'])} | {fmt(e['max_ms'])} "
+            f"| {fmt(e['cold_p50_ms'])} | {fmt(e['mean_hits'], 0)} | {fmt(f['p50_ms'])} | {fmt(f['p95_ms'])} "
+            f"| {fmt(f['mean_hits'], 0)}{like} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['mean_hits'], 0)} "
+            f"| {ratio(e['p50_ms'], f['p50_ms'])} ({ratio(e['p95_ms'], f['p95_ms'])}) "
+            f"| {ratio(e['p50_ms'], s['p50_ms'])} ({ratio(e['p95_ms'], s['p95_ms'])}) |")
+    overall = result["overall"]
+    lines.append(f"| **all** | {overall['engine']['queries']} | {fmt(overall['engine']['p50_ms'])} "
+                 f"| {fmt(overall['engine']['p95_ms'])} | {fmt(overall['engine']['max_ms'])} | | "
+                 f"| {fmt(overall['fts5']['p50_ms'])} | {fmt(overall['fts5']['p95_ms'])} | "
+                 f"| {fmt(overall['scan']['p50_ms'])} | {fmt(overall['scan']['p95_ms'])} | "
+                 f"| {ratio(overall['engine']['p50_ms'], overall['fts5']['p50_ms'])} "
+                 f"| {ratio(overall['engine']['p50_ms'], overall['scan']['p50_ms'])} |")
+    lines += ["", "ms; p50/p95/max over every query × repeat, warm (the first call of each query is "
+              "'cold p50'); hits = mean total. Engine words mode also matches paragraphs holding all "
+              "jieba words of a term, the baselines only literal ones; the engine and the scan fold "
+              "traditional script to simplified, FTS5 does not. FTS5 answers terms under 3 "
+              "characters with LIKE (full scan, no bm25/snippet() when no term is ≥ 3 characters).", ""]
+    build = result["build"]
+    e, f = build["engine"], build["fts5"]
+    lines += ["| build | seconds | paragraphs/s | size on disk | peak RSS |", "|---|---:|---:|---:|---:|"]
+    if e:
+        lines.append(f"| engine | {fmt(e['seconds'])} | {fmt(e['paragraphs_per_s'], 0)} "
+                     f"| {fmt(result['index']['bytes'] / 2**20)} MB | {fmt(e['peak_rss_self_kb'] / 1024, 0)} MB "
+                     f"(+ largest worker {fmt(e['peak_rss_children_kb'] / 1024, 0)} MB) |")
+    else:
+        lines.append("| engine | skipped (--skip-build) | | | |")
+    lines.append(f"| FTS5 trigram | {fmt(f['seconds'])} | {fmt(f['paragraphs_per_s'], 0)} "
+                 f"| {fmt(f['bytes'] / 2**20)} MB | |")
+    lines.append(f"| engine/FTS5 throughput | | {ratio(e['paragraphs_per_s'], f['paragraphs_per_s']) if e else '—'} | | |")
+    serve = result["serve"]
+    lines += ["", f"serve: RSS after warm-up {fmt(serve['rss_mb'], 0)} MB · cold start "
+              f"{fmt(serve['cold_start_s'], 2)} s (new process → first answer; of which import "
+              f"{fmt(serve['import_seconds'], 2)} s, SearchEngine() → first answer "
+              f"{fmt(serve['engine_to_first_answer_seconds'], 2)} s; file cache warm)", ""]
+    lines += ["| target (issue 5) | measured | target | met |", "|---|---:|---:|:---:|"]
+    for target in result["targets"]:
+        mark = "—" if target["met"] is None else ("✓" if target["met"] else "✗")
+        sign = "≥" if target["higher_is_better"] else "≤"
+        lines.append(f"| {target['what']} | {fmt(target['measured'], 1)} {target['unit']} "
+                     f"| {sign} {target['limit']:,} {target['unit']} | {mark} |")
+    recall = result["recall"]
+    lines += ["", f"recall check: {recall['queries']} queries, {recall['missed_paragraphs']} missed "
+              f"paragraphs (exact mode: {recall['exact_extras']} paragraphs returned without the phrase)"]
+    return "\n".join(lines)
+
+
+def check_targets(result: dict) -> list[dict]:
+    """Each issue-5 target beside its measured value."""
+    build = result["build"]["engine"]
+    measured = {
+        "build_paragraphs_per_s": build["paragraphs_per_s"] if build else None,
+        "p50_ms": result["overall"]["engine"]["p50_ms"],
+        "p95_ms": result["overall"]["engine"]["p95_ms"],
+        "rss_mb": result["serve"]["rss_mb"],
+        "cold_start_s": result["serve"]["cold_start_s"],
+    }
+    targets = []
+    for key, (what, unit, limit, higher) in TARGETS.items():
+        value = measured[key]
+        met = None if value is None or math.isnan(value) else (value >= limit if higher else value <= limit)
+        targets.append({"key": key, "what": what, "unit": unit, "limit": limit,
+                        "higher_is_better": higher, "measured": value, "met": met})
+    return targets
+
+
+def machine_info() -> dict:
+    """Where the numbers were measured."""
+    def git(*args: str) -> str:
+        completed = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True)
+        return completed.stdout.strip()
+    model = ""
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="ascii")
+                      if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"platform": platform.platform(), "cpu_count": os.cpu_count(), "cpu_model": model,
+            "python": platform.python_version(), "git_commit": git("rev-parse", "HEAD"),
+            "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+# ---------------------------------------------------------------- orchestration
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus", help="folder holding the subsets")
+    parser.add_argument("--sets", default=DEFAULT_SETS, help=f"comma-separated subsets (default {DEFAULT_SETS})")
+    parser.add_argument("--limit-docs", type=int, help="only the first N files of each subset (smoke runs)")
+    parser.add_argument("--index", type=Path, help="index folder (default: a temporary folder, removed)")
+    parser.add_argument("--skip-build", action="store_true", help="reuse the index already in --index")
+    parser.add_argument("--repeat", type=int, default=5, help="timed repetitions of each query (default 5)")
+    parser.add_argument("--queries", type=Path, default=SHARED / "queries" / "public.txt")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the substring queries")
+    parser.add_argument("--out", type=Path, default=Path("bench-results/latest.json"))
+    args = parser.parse_args(argv)
+    if args.skip_build and args.index is None:
+        parser.error("--skip-build needs --index DIR with a built index")
+    if args.repeat < 1 or (args.limit_docs is not None and args.limit_docs < 1):
+        parser.error("--repeat and --limit-docs must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the whole benchmark; print the report and write the JSON file."""
+    args = parse_args(argv)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    work = Path(tempfile.mkdtemp(prefix="policy-bench-"))
+    index_dir = args.index or work / "index"
+    result: dict = {"machine": machine_info(),
+                    "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                    "corpus": {"root": str(args.corpus), "sets": sets, "limit_docs": args.limit_docs}}
+    try:
+        build = None
+        if not args.skip_build:
+            build = run_build(assemble_corpus(args.corpus, sets, args.limit_docs, work), index_dir)
+        engine = SearchEngine(index_dir)
+        stats = engine.stats()
+        generation = store.require_generation(index_dir)
+        result["index"] = {"documents": stats["documents"], "paragraphs": stats["paragraphs"],
+                           "bytes": disk_bytes(generation)}
+        queries = build_query_set(args.queries, engine, seed=args.seed)
+        result["queries_by_class"] = {c: [q.text for q in queries if q.query_class == c] for c in CLASSES}
+
+        log(f"timing {len(queries)} queries × (1 + {args.repeat}) on the engine …")
+        timings = {"engine": time_queries(engine_search(engine), queries, args.repeat)}
+        rss_mb = vm_status_kb("VmRSS") / 1024  # a search process after warm-up, before any baseline data
+        log("cold start probe …")
+        probe = cold_start(index_dir)
+        result["serve"] = {"rss_mb": rss_mb, "cold_start_s": probe["launch_to_first_answer_seconds"],
+                           **{k: probe[k] for k in ("import_seconds", "engine_to_first_answer_seconds",
+                                                    "rss_kb")}}
+
+        log("reading every paragraph back from the index for the baselines …")
+        paragraphs = load_indexed_paragraphs(engine)
+        fts5 = Fts5Baseline(paragraphs, work / "fts5.sqlite")
+        scan = ScanBaseline(paragraphs)
+        result["build"] = {
+            "engine": build,
+            "fts5": {"seconds": fts5.build_seconds, "bytes": fts5.size_bytes,
+                     "paragraphs_per_s": len(paragraphs) / fts5.build_seconds},
+            "scan": {"normalise_seconds": scan.build_seconds, "paragraphs": len(paragraphs)},
+        }
+        log("timing FTS5 and scan …")
+        timings["fts5"] = time_queries(baseline_search(fts5), queries, args.repeat)
+        timings["scan"] = time_queries(baseline_search(scan), queries, args.repeat)
+        fts5.close()
+
+        result["classes"] = {
+            c: {system: class_summary([t for t in timings[system] if t.query.query_class == c])
+                for system in SYSTEMS}
+            for c in CLASSES}
+        result["overall"] = {system: class_summary(timings[system]) for system in SYSTEMS}
+        result["per_query"] = [
+            {"class": q.query_class, "query": q.text, "mode": q.mode,
+             **{f"{system}_{key}": value for system in SYSTEMS
+                for key, value in (("p50_ms", percentile(timings[system][i].samples_ms, 50)),
+                                   ("cold_ms", timings[system][i].cold_ms),
+                                   ("hits", timings[system][i].total),
+                                   ("error", timings[system][i].error))}}
+            for i, q in enumerate(queries)]
+        log("recall check …")
+        result["recall"] = recall_check(engine, scan, queries)
+        result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+        result["targets"] = check_targets(result)
+        engine.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(render_report(result), flush=True)
+    slowest = sorted(result["per_query"], key=lambda q: -(q["engine_p50_ms"] or 0))[:5]
+    print("\nslowest engine queries (p50 ms): " + ", ".join(
+        f"{q['query']} [{q['mode']}] {fmt(q['engine_p50_ms'])}" for q in slowest))
+    errors = [e for row in result["overall"].values() for e in row["errors"]]
+    if errors:
+        print("errors: " + "; ".join(errors))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(_without_nan(result), ensure_ascii=False, indent=1) + "\n",
+                        encoding="utf-8")
+    print(f"\nwritten: {args.out}")
+    return 0
+
+
+def _without_nan(value):
+    # NaN (no samples) is not valid JSON: it becomes null.
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _without_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nan(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
