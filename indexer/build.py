@@ -172,9 +172,9 @@ def _full_build(corpus_dir, index_dir, dictionary, progress, procs) -> BuildSumm
         summary.generation = store.generation_name(folder)
         writer = FastSegmentWriter(ix)
         _write_meta(writer, corpus_dir, dictionary, summary, update=False)
-        store.test_pause("before-commit")
+        store.pause_for_tests("before-commit")
         commit_with_segments(writer, segments)
-        store.test_pause("before-publish")
+        store.pause_for_tests("before-publish")
         store.publish(index_dir, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # the next build removes what this leaves
@@ -207,7 +207,7 @@ def _add_shard(writer_factory, shard, send) -> None:
     use_dictionary(dictionary)  # this process's own, whatever another thread set before fork
     for number, path in enumerate(paths):
         if number == 1:
-            store.test_pause("workers")
+            store.pause_for_tests("workers")
         source = path.relative_to(corpus_dir).as_posix()
         skipped = BuildSummary()
         document = _read_or_skip(path, corpus_dir, skipped)
@@ -287,10 +287,10 @@ def _apply_changes(corpus_dir, index_dir, dictionary, summary, live, pending, go
         summary.documents = summary.added + summary.changed + summary.unchanged
         summary.generation = store.generation_name(folder)
         _write_meta(writer, corpus_dir, dictionary, summary, update=True)
-        store.test_pause("before-commit")
+        store.pause_for_tests("before-commit")
         writer.commit()  # merges small segments; the big ones of the last full build stay
         writer = None
-        store.test_pause("before-publish")
+        store.pause_for_tests("before-publish")
         store.publish(index_dir, folder)
     except BaseException:
         if writer is not None:

@@ -67,11 +67,14 @@ def new_build_folder(index_dir: Path, copy_of: Path | None = None) -> Path:
         for item in Path(copy_of).iterdir():
             # Whoosh's write lock and temp folders belong to the writer of that folder.
             if item.is_file() and not item.is_symlink() and item.name != "WRITELOCK":
-                os.link(item, folder / item.name)
+                try:
+                    os.link(item, folder / item.name)
+                except OSError:  # a file system without hard links: copy (slower, same result)
+                    shutil.copy2(item, folder / item.name)
     return folder
 
 
-def test_pause(stage: str) -> None:
+def pause_for_tests(stage: str) -> None:
     """Test hook: with POLICY_SEARCH_TEST_PAUSE=<stage>[:seconds] a build says so on stderr
     and sleeps there (an hour unless seconds are given), so a test can kill it or start a
     second build at exactly that stage. Stages: workers (in a worker, after its first file),
@@ -100,7 +103,7 @@ def publish(index_dir: Path, build_folder: Path) -> Path:
     if temporary_link.is_symlink():
         temporary_link.unlink()
     os.symlink(generation.name, temporary_link)
-    test_pause("during-swap")
+    pause_for_tests("during-swap")
     os.replace(temporary_link, index_dir / CURRENT)
     _fsync_dir(index_dir)
     return generation

@@ -203,6 +203,32 @@ def test_a_dictionary_change_forces_a_full_rebuild(corpus, index):
     assert engine.search("石墨烯新材料")["tokens"] == ["石墨", "烯", "新", "材料"]
 
 
+@pytest.mark.parametrize("key, reason", [("analysis_version", "the tokenizer changed"),
+                                         ("schema_version", "the index schema changed")])
+def test_an_index_from_another_analysis_version_is_rebuilt_fully(corpus, index, key, reason):
+    # Make the live index look as if an older version built it: rewrite its meta record.
+    from whoosh import index as whoosh_index
+    from indexer.build import read_meta
+    from indexer.schema import KIND_META, META_KEY
+    live = store.current_generation(index)
+    meta = read_meta(live) | {key: "0"}
+    writer = whoosh_index.open_dir(str(live)).writer()
+    writer.update_document(key=META_KEY, kind=KIND_META, meta=meta)
+    writer.commit()
+    summary = build_index(corpus, index)
+    assert (summary.mode, summary.reason, summary.documents) == ("full", reason, 3)
+    assert state(SearchEngine(index)) == BEFORE
+
+
+def test_an_unreadable_live_index_is_rebuilt_fully(corpus, index):
+    for toc in store.current_generation(index).glob("*.toc"):
+        toc.write_bytes(b"garbage, not a table of contents")
+    summary = build_index(corpus, index)
+    assert (summary.mode, summary.documents) == ("full", 3)
+    assert summary.reason.startswith("the live index cannot be read (")
+    assert state(SearchEngine(index)) == BEFORE
+
+
 # ---------------------------------------------------------------- readers during builds
 
 def test_searching_threads_see_only_complete_indexes_while_builds_run(corpus, index):
