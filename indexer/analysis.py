@@ -170,7 +170,8 @@ class Dictionary:
 
     def contains(self, word: str) -> bool:
         """True if ``word`` is a dictionary entry with a positive frequency."""
-        self._ensure_loaded()
+        if not self._ready:
+            self._ensure_loaded()
         return bool(self._jieba.FREQ.get(word))
 
 

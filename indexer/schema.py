@@ -13,7 +13,8 @@ from whoosh import fields
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 
-from .analysis import GramTokenizer, gram_terms, literal_form, word_analyzer, word_spans
+from .analysis import (GramTokenizer, cached_word_spans, gram_terms, literal_form,
+                       word_analyzer, word_spans)
 
 SCHEMA_VERSION = "3"
 
@@ -39,7 +40,10 @@ class WordField(fields.FieldType):
         self.sortable_typename = None
 
     def index(self, value, **kwargs):
-        counts = Counter(word for word, _, _, _ in word_spans(value, "index"))
+        # Titles and section paths repeat on every paragraph they cover: segment them once.
+        spans = cached_word_spans(value, "index") if len(value) <= 64 else \
+            word_spans(value, "index")
+        counts = Counter(word for word, _, _, _ in spans)
         for word, frequency in counts.items():
             yield word.encode("utf-8"), frequency, float(frequency), pack_uint(frequency)
 

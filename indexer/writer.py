@@ -138,6 +138,47 @@ class FastSegmentWriter(SegmentWriter):
 
         self.perdocwriter.add_field = add_field_recording_length
 
+    def add_document(self, **fields):
+        """Whoosh's ``add_document`` without boosts, vectors and spelling (our schema has none),
+        adding postings straight into the pool's lists."""
+        self._check_state()
+        if any(name.startswith("_boost") or name.endswith("_boost") for name in fields):
+            raise ValueError("boosts are not supported by FastSegmentWriter")
+        schema, perdocwriter, docnum = self.schema, self.perdocwriter, self.docnum
+        terms, fieldnames = self.pool.terms, self.pool.fieldnames
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, names)
+        perdocwriter.start_doc(docnum)
+        added = 0
+        for fieldname in names:
+            value = fields[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            if field.indexed:
+                fieldnames.add(fieldname)
+                for term, frequency, weight, encoded in field.index(value):
+                    if field.scorable:
+                        length += frequency
+                    postings = terms.get((fieldname, term))
+                    if postings is None:
+                        terms[(fieldname, term)] = ([docnum], [weight], [encoded])
+                    else:
+                        postings[0].append(docnum)
+                        postings[1].append(weight)
+                        postings[2].append(encoded)
+                    added += 1
+            stored = fields.get("_stored_" + fieldname, value)
+            perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
+            if field.column_type and stored is not None:
+                perdocwriter.add_column_value(fieldname, field.column_type,
+                                              field.to_column_value(stored))
+        perdocwriter.finish_doc()
+        self.pool.count += added
+        self._added = True
+        self.docnum += 1
+
     def _flush_segment(self):
         self.perdocwriter.close()
         write_postings(self.fieldwriter, self.schema, self.pool, self._lengths)
