@@ -96,6 +96,7 @@ def describe_build(summary: BuildSummary) -> str:
 @json_option
 def search(query, index_dir, exact, limit, page, as_json):
     """Search the index; every word must occur, "quotes" mark a phrase."""
+    query = from_argv(query)
     result = SearchEngine(index_dir).search(query, mode="exact" if exact else "words",
                                             page=page, per_page=limit)
     if as_json:
@@ -109,6 +110,14 @@ def search(query, index_dir, exact, limit, page, as_json):
         click.echo(click.style(f"{rank}. {where}", bold=True)
                    + click.style(f"  [{hit['doc_id']} ¶{hit['para']}]", dim=True))
         click.echo("   " + terminal_marks(hit["snippet"]))
+
+
+def from_argv(text: str) -> str:
+    """Command-line text with bytes that were not UTF-8 turned into U+FFFD.
+
+    Python hands such bytes over as lone surrogates, which no output stream can print.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def terminal_marks(html: str) -> str:

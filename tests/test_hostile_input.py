@@ -12,6 +12,7 @@ bound (no request runs away), not a performance target.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -373,10 +374,9 @@ def test_cli_refusals_are_one_line_and_exit_1(web_index, raw, message):
     assert (result.returncode, result.stdout, result.stderr.decode()) == (1, b"", message + "\n")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "indexer/cli.py bug: `search --json` echoes the raw query; an undecodable argv byte becomes "
-    "a lone surrogate and a strict UTF-8 stdout raises UnicodeEncodeError (a traceback)"))
 def test_cli_json_with_undecodable_bytes_on_a_strict_utf8_stdout(web_index):
     result = run_search_cli(web_index, "\udcff乡村", "--json",
                             env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert_cli_answer(result)
+    query = json.loads(result.stdout)["query"]
+    assert query.endswith("乡村") and set(query[:-2]) == {"\ufffd"}
