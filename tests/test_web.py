@@ -205,6 +205,15 @@ def test_document_page_without_query_has_no_marks(client, ids):
     assert '<p class="para-text">培育高新技术企业五百家，科技创新能力显著增强。</p>' in body
 
 
+def test_document_page_with_an_unsearchable_query_shows_the_plain_document(client, ids):
+    response = client.get(f"/doc/{ids[2023]}?q=" + quote("*"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "无法按该检索词标注本文" in body and "nothing to search for in the query" in body
+    assert "<mark>" not in body and "match-nav" not in body
+    assert re.findall(r'<section id="p(\d+)"', body) == ["1", "2", "3", "4", "5", "6"]
+
+
 def test_document_page_with_an_absent_query_says_so(client, ids):
     body = page(client, f"/doc/{ids[2019]}?q=" + quote("乡村振兴"))
     assert "本文中没有与“<span class=\"q\">乡村振兴</span>”匹配的段落。" in body

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from indexer import QueryError
+
 from . import engine
 from .params import MAX_DEPTH, SearchParams, document_params, search_params
 
@@ -95,7 +97,12 @@ def search():
 def document(doc_id: str):
     """A whole document: every paragraph anchored, matches marked, match-to-match links."""
     q, mode = document_params(request.args)
-    found = engine().document(doc_id, query=q, mode=mode)
+    unusable = None
+    try:
+        found = engine().document(doc_id, query=q, mode=mode)
+    except QueryError as error:  # the document is still worth showing, just unhighlighted
+        unusable, q = str(error), None
+        found = engine().document(doc_id)
     if found is None:
         abort(404, description=f"no document with id {doc_id[:80]!r}")
     matched = [p["para"] for p in found["paragraphs"] if p.get("matched")]
@@ -103,7 +110,7 @@ def document(doc_id: str):
                          matched[i + 1] if i + 1 < len(matched) else None)
                   for i, para in enumerate(matched)}
     return render_template("doc.html", doc=found, q=q, mode=mode, matched=matched,
-                           neighbours=neighbours)
+                           neighbours=neighbours, unusable=unusable)
 
 
 def _page_window(page: int, last_page: int) -> list[int | None]:
