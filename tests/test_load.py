@@ -1,6 +1,6 @@
 """The production server (waitress) under load and faults, in a short form fit for CI.
 
-The full one-minute run is `tests/load/loadtest.py` (see docs/load.md). Everything here talks
+The full one-minute run is `tests/load/loadtest.py` (see "Load test" in README.md). Everything here talks
 to 127.0.0.1 only, with socket timeouts, under a hard per-test timeout: a hang fails the test.
 """
 

@@ -5,7 +5,7 @@
 Builds the index of the chosen corpus subsets, times every query class on the engine, then
 on an SQLite FTS5 trigram index and a Python scan of the SAME paragraphs (read back from the
 built index), checks the engine's recall against the scan, prints a Markdown table with the
-issue's targets and writes every number to a JSON file. See docs/benchmark.md.
+issue's targets and writes every number to a JSON file. See "Performance" in README.md.
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def ratio(a: float, b: float) -> str:
 
 
 def render_report(result: dict) -> str:
-    """The Markdown tables printed at the end of a run (and pasted into docs/benchmark.md)."""
+    """The Markdown tables printed at the end of a run (and pasted into README.md)."""
     lines = [f"corpus: {result['corpus']['sets']} · {result['index']['documents']:,} documents · "
              f"{result['index']['paragraphs']:,} paragraphs · repeat {result['args']['repeat']} · "
              f"{result['machine']['cpu_count']} CPUs ({result['machine']['cpu_model']}) · "
