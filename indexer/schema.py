@@ -25,19 +25,28 @@ META_KEY = "__meta__"
 NO_YEAR = 0  # indexed year of documents without one (stored as None): sorts last, newest first
 
 
-class WordField(fields.FieldType):
-    """jieba words, normalised, with frequencies (BM25 ranks on these)."""
+class _AnalyzedField(fields.FieldType):
+    """A text field whose ``index`` computes postings itself (no vectors, spelling or column)."""
 
-    def __init__(self, stored: bool = False):
-        self.analyzer = word_analyzer()
-        self.format = Frequency()
+    def __init__(self, analyzer, format_, stored: bool, multitoken_query: str):
+        self.analyzer = analyzer
+        self.format = format_
         self.stored = stored
+        # Always scorable: even the gram field, so each segment has its length column, because
+        # Whoosh re-checks the file system for a missing column on every posting it writes.
         self.scorable = True
-        self.multitoken_query = "and"
+        self.multitoken_query = multitoken_query
         self.vector = None
         self.column_type = None
         self.spelling = False
         self.sortable_typename = None
+
+
+class WordField(_AnalyzedField):
+    """jieba words, normalised, with frequencies (BM25 ranks on these)."""
+
+    def __init__(self, stored: bool = False):
+        super().__init__(word_analyzer(), Frequency(), stored, "and")
 
     def index(self, value, **kwargs):
         # Titles and section paths repeat on every paragraph they cover: segment them once.
@@ -48,21 +57,11 @@ class WordField(fields.FieldType):
             yield word.encode("utf-8"), frequency, float(frequency), pack_uint(frequency)
 
 
-class GramField(fields.FieldType):
+class GramField(_AnalyzedField):
     """Unigrams and bigrams of the normalised text with character positions (literal search)."""
 
     def __init__(self):
-        self.analyzer = GramTokenizer()
-        self.format = Positions()
-        self.stored = False
-        # Scorable only so the segment has a length column: Whoosh re-checks the file system
-        # for a missing column on every posting it writes (a fifth of the build time).
-        self.scorable = True
-        self.multitoken_query = "phrase"
-        self.vector = None
-        self.column_type = None
-        self.spelling = False
-        self.sortable_typename = None
+        super().__init__(GramTokenizer(), Positions(), False, "phrase")
 
     def index(self, value, **kwargs):
         encode = self.format.encode
