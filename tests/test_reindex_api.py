@@ -145,3 +145,20 @@ def test_a_failed_build_is_reported(corpus, index, monkeypatch, tmp_path):
     assert (last["status"], last["summary"], last["error"]) == (
         "failed", None, f"corpus folder not found: {tmp_path / 'nowhere'}")
     assert client.get("/api/stats").get_json()["documents"] == 3  # the index still serves
+
+
+def test_the_first_index_can_be_built_over_http(corpus, tmp_path, monkeypatch):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    client = app_for(corpus, tmp_path / "new-index", TOKEN).test_client()
+    before = client.get("/api/stats")
+    assert (before.status_code, before.get_json()["reindex"]) == (
+        503, {"running": False, "current": None, "last": None})
+    assert client.post("/api/reindex", headers=AUTH).status_code == 202
+    deadline = time.monotonic() + 180
+    while client.get("/api/stats").status_code == 503:  # stats show progress meanwhile
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    last = wait_until_idle(client)["last"]
+    assert (last["status"], last["summary"]["mode"], last["summary"]["reason"]) == (
+        "finished", "full", "no index yet")
+    assert client.get("/api/search?q=水利枢纽").get_json()["total"] == 1

@@ -104,9 +104,11 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IndexNotFoundError)
     def no_index(error):
-        return answer(503, "no_index", str(error), {
-            "command": f"policy-search index --corpus {app.config['CORPUS_DIR']} "
-                       f"--index {app.config['INDEX_DIR']}"})
+        details = {"command": f"policy-search index --corpus {app.config['CORPUS_DIR']} "
+                              f"--index {app.config['INDEX_DIR']}"}
+        if wants_json() and "reindexer" in app.extensions:  # a first build started over HTTP
+            details["reindex"] = app.extensions["reindexer"].snapshot()
+        return answer(503, "no_index", str(error), details)
 
     @app.errorhandler(PolicySearchError)
     def engine_error(error):
