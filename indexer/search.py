@@ -8,6 +8,7 @@ live one.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -66,14 +67,21 @@ class SearchEngine:
         return local.searcher
 
     def warm_up(self) -> None:
-        """Load the dictionary and the document list now, so the first reader does not wait."""
+        """Load the dictionary and the document list now, so the first reader does not wait.
+
+        Never raises: with no index, or a broken one, the requests themselves answer (a page
+        saying how to build it, or a 500), and the server must be up to give that answer.
+        """
         try:
             self.searcher()
+            active_dictionary().cut("预热")
+            self.documents()
+            self.search("政策")
         except PolicySearchError:
-            return  # no index yet: the first request says how to build one
-        active_dictionary().cut("预热")
-        self.documents()
-        self.search("政策")
+            pass
+        except Exception:  # noqa: BLE001 - reported, then left to the requests
+            logging.getLogger(__name__).exception("warming up the index in %s failed",
+                                                  self.index_dir)
 
     def close(self) -> None:
         """Close this thread's searcher."""
