@@ -1,6 +1,6 @@
 """The web front end: a thin Flask layer over ``indexer.SearchEngine``.
 
-``create_app`` reads its configuration from environment variables (see docs/web.md), holds one
+``create_app`` reads its configuration from environment variables (see README.md, "Web front end"), holds one
 engine for the whole process (the engine keeps one Whoosh searcher per thread), and answers
 every error with a page or JSON object of its own, never a traceback.
 """
@@ -62,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import api, reindex, views
     app.register_blueprint(views.blueprint)
     app.register_blueprint(api.blueprint)
-    # POST /api/reindex exists only when the operator set a token (docs/rebuilding.md)
+    # POST /api/reindex exists only when the operator set a token (README.md, "Rebuilding the index")
     app.config.setdefault("REINDEX_TOKEN", os.environ.get(reindex.TOKEN_ENV, ""))
     reindex.register(app)
     _register_error_handlers(app)
