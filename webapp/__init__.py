@@ -1,8 +1,8 @@
 """The web front end: a thin Flask layer over ``indexer.SearchEngine``.
 
-``create_app`` reads its configuration from environment variables (see README.md, "Web front end"), holds one
-engine for the whole process (the engine keeps one Whoosh searcher per thread), and answers
-every error with a page or JSON object of its own, never a traceback.
+``create_app`` reads its configuration from environment variables (README.md, "Web front
+end"), holds one engine for the whole process (the engine keeps one Whoosh searcher per
+thread), and answers every error with a page or JSON object of its own, never a traceback.
 """
 
 from __future__ import annotations
