@@ -20,7 +20,7 @@ from whoosh import query as wq
 
 from . import store
 from .analysis import active_dictionary, use_dictionary
-from .build import generation_dictionary, read_meta
+from .build import generation_dictionary
 from .matching import facet_counts, match, rank
 from .errors import PolicySearchError, QueryError
 from .query import ParsedQuery, parse_query
@@ -117,11 +117,6 @@ class SearchEngine:
         if facets:
             answer["facets"] = self._facets(matches, searcher)
         return answer
-
-    def parse(self, query: str, mode: str = "words") -> ParsedQuery:
-        """Parse a query with the live index's dictionary (for highlighting a document page)."""
-        self.searcher()
-        return parse_query(query, mode)
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery) -> dict:
         text = stored["text"]
@@ -244,5 +239,3 @@ def _filter(doc, year_from, year_to):
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
-
-__all__ = ["SearchEngine", "read_meta"]
