@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from indexer.errors import DocumentError
 from indexer.cleanup import PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, clean_lines, nfkc_digits
 
 SECTION_SEPARATOR = " › "
@@ -51,14 +52,6 @@ class Document:
 class Skipped:
     source: str
     reason: str
-
-
-class DocumentError(Exception):
-    """A file that cannot become a document; .reason says why in plain words."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 # ---------------------------------------------------------------- bytes and files

@@ -19,3 +19,11 @@ class BuildError(PolicySearchError):
 
 class BuildLockedError(BuildError):
     """Another build holds the index folder's build lock."""
+
+
+class DocumentError(Exception):
+    """A file that cannot become a document; .reason says why in plain words."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
