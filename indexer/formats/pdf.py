@@ -1,0 +1,305 @@
+"""PDF files with a text layer → paragraphs in reading order (pypdfium2, PDFium's Apache-licensed build).
+
+PDFium gives the text as positioned runs. Runs are grouped into lines by their vertical
+position, running headers, footers and page numbers are dropped, and lines are joined back into
+paragraphs by their geometry: a paragraph goes on while a line reaches the right margin and the
+next one is not indented, set apart, in another font size or opening a numbered heading.
+Scanned files and files whose text layer is garbage are refused: no OCR here.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+
+from . import BODY, TITLE, Block, DocumentError, Extracted
+from .layout import SENTENCE_END, join, starts_paragraph, tidy
+
+# PDFium reads ~250 text pages a second here; past this a file is refused instead of holding up
+# a build for minutes (a 2,000-page file takes about 10 s).
+MAX_PAGES = 3000
+
+_FPDF_ERR_PASSWORD = 4
+
+# Page furniture: "- 3 -", "— 3 —", "–– - 3 - ––", "第3页 共9页", "3/9", "Page 3 of 9".
+_PAGE_NUMBER = re.compile(
+    r"^[-—–―~·\s]*(?:第?\s*\d{1,4}\s*页?(?:\s*[/／,，]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*[/／]\s*\d{1,4}"
+    r"|[ivxlcIVXLC]{1,6}|page\s*\d+(?:\s*of\s*\d+)?)[-—–―~·\s]*$", re.IGNORECASE)
+_HANZI = re.compile(r"[\u4e00-\u9fff]")
+# An item whose next lines hang under its text: "a）…", "1. …", "（3）…".
+_LIST_ITEM = re.compile(r"^(?:[a-zA-Z\d]{1,2}[）).、]|[（(][a-zA-Z\d一二三四五六七八九十]{1,3}[）)])")
+# Set above the title in a larger font: a red head, a standard's cover line.
+_MASTHEAD = re.compile(r"(?:文件|[国行地]\w标准|团体标准|企业标准)$")
+# What a scanner app stamps on every page of a scan; it is not the document's text.
+_SCANNER_MARK = re.compile(r"扫描全能王\s*创建|camscanner|由\s*扫描全能王\s*扫描创建", re.IGNORECASE)
+
+
+@dataclass
+class _Line:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    height: float
+    page: int
+    indented_by_spaces: bool = False
+
+
+def read(data: bytes, source: str) -> Extracted:
+    """Read a PDF's text layer into blocks; raise DocumentError for scans, garbage, locks and damage."""
+    pages = _lines_by_page(data)
+    _check_text_layer(pages)
+    pages = _without_furniture(pages)
+    lines = [line for page in pages for line in page]
+    if not lines:
+        raise DocumentError("PDF has no text besides page numbers and running heads")
+    return Extracted(blocks=_paragraphs(lines))
+
+
+def _open(data: bytes) -> pdfium.PdfDocument:
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentError("not a PDF file (no %PDF header)")
+    if b"%%EOF" not in data[-2048:]:
+        raise DocumentError("truncated PDF (the file ends before its %%EOF end marker)")
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == _FPDF_ERR_PASSWORD:
+            raise DocumentError("encrypted PDF (needs a password to open)") from exc
+        raise DocumentError(f"damaged PDF ({exc})") from exc
+
+
+def _lines_by_page(data: bytes) -> list[list[_Line]]:
+    pdf = _open(data)
+    try:
+        count = len(pdf)
+        if count > MAX_PAGES:
+            raise DocumentError(f"PDF has {count:,} pages; files over {MAX_PAGES:,} are not read")
+        pages = []
+        for index in range(count):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            try:
+                pages.append(_page_lines(textpage, index))
+            finally:
+                textpage.close()
+                page.close()
+        return pages
+    finally:
+        pdf.close()
+
+
+def _page_lines(textpage: pdfium.PdfTextPage, page: int) -> list[_Line]:
+    """Text runs of one page grouped into lines, top to bottom, each line left to right."""
+    runs = []
+    for i in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = textpage.get_text_bounded(left, bottom, right, top)
+        if text.strip():
+            runs.append((left, bottom, right, top, text))
+    runs.sort(key=lambda run: -run[3])
+    grouped: list[list[tuple]] = []
+    for run in runs:
+        for line in reversed(grouped[-4:]):
+            if _same_line(line[0], run):
+                line.append(run)
+                break
+        else:
+            grouped.append([run])
+    lines = []
+    for line in grouped:
+        line.sort(key=lambda run: run[0])
+        solid = [run for run in line if run[3] - run[1] > 2] or line
+        height = max(run[3] - run[1] for run in solid)
+        raw = line[0][4]
+        for before, run in zip(line, line[1:]):
+            # PDFium writes the spaces it sees; a wide gap between runs is a space too.
+            gap = run[0] - before[2]
+            raw += (" " if gap > 0.6 * height and not raw.endswith(" ") else "") + run[4]
+        text = tidy(raw.replace("\r", " ").replace("\n", " "))
+        if not text:
+            continue
+        lines.append(_Line(
+            text=text, x0=line[0][0], x1=max(run[2] for run in line),
+            top=max(run[3] for run in solid), bottom=min(run[1] for run in solid), height=height,
+            page=page, indented_by_spaces=raw[:2].isspace() or raw[:1] == "\u3000"))
+    lines.sort(key=lambda ln: -ln.top)
+    return lines
+
+
+def _same_line(anchor: tuple, run: tuple) -> bool:
+    """Whether two runs sit on one line: each one's middle within the other's height."""
+    run_middle = (run[1] + run[3]) / 2
+    if not anchor[1] - 1 <= run_middle <= anchor[3] + 1:
+        return False
+    if run[3] - run[1] < 0.6 * (anchor[3] - anchor[1]):  # a dash, rule or 。 sits low in its line
+        return True
+    anchor_middle = (anchor[1] + anchor[3]) / 2
+    return run[1] - 1 <= anchor_middle <= run[3] + 1
+
+
+def _check_text_layer(pages: list[list[_Line]]) -> None:
+    """Refuse a scan (no text, or only the scanner's mark) and a text layer of garbage glyphs."""
+    text = "".join(line.text for page in pages for line in page)
+    marks = _SCANNER_MARK.findall(text)
+    content = _SCANNER_MARK.sub("", text)
+    letters = [c for c in content if c.isalnum()]
+    if len(letters) < 20:
+        if marks:
+            raise DocumentError(f"scanned PDF: the text layer holds only the scanner's mark "
+                                f"({marks[0]}); OCR is not supported")
+        raise DocumentError("scanned PDF without a text layer; OCR is not supported")
+    if "(cid:" in content or _readable_share(content) < 0.9:
+        raise DocumentError("PDF text layer is garbage (unmapped or private-use glyphs); "
+                            "OCR is not supported")
+
+
+def _readable_share(text: str) -> float:
+    """Share of characters that belong in a Chinese document: common hanzi, Latin, digits, punctuation."""
+    good = bad = 0
+    for char in text:
+        if char.isspace():
+            continue
+        if char.isascii():
+            if char.isalnum() or char in ".,:;()%-/+'\"<>=[]&*#@_":
+                good += 1
+            else:
+                bad += 1
+        elif "\ue000" <= char <= "\uf8ff" or char == "\ufffd":
+            bad += 1
+        else:
+            try:
+                char.encode("gb2312")
+                good += 1
+            except UnicodeEncodeError:
+                bad += not ("\u2000" <= char <= "\u206f" or "\uff00" <= char <= "\uffef")
+    return good / max(good + bad, 1)
+
+
+# How many lines at the top and at the bottom of a page may be running heads and page numbers.
+_EDGE = 4
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def _without_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """Drop page numbers and lines repeated at the top or bottom of several pages."""
+    edge_counts: Counter[str] = Counter()
+    for page in pages:
+        edges = {_furniture_key(line.text) for line in page[:_EDGE] + page[-_EDGE:]}
+        edge_counts.update(edges)
+    repeated = {key for key, count in edge_counts.items()
+                if count >= 2 and count >= min(3, 0.4 * len(pages))}
+    kept_pages = []
+    for page in pages:
+        edge_ids = {id(line) for line in page[:_EDGE] + page[-_EDGE:]}
+        kept_pages.append([
+            line for line in page
+            if not (id(line) in edge_ids
+                    and (_PAGE_NUMBER.match(line.text)
+                         or (_furniture_key(line.text) in repeated
+                             and not starts_paragraph(line.text))))
+        ])
+    return kept_pages
+
+
+@dataclass
+class _Measure:
+    """The body text's geometry: character size, margins and the normal gap between lines."""
+
+    em: float
+    left: float
+    right: float
+    gap: float
+
+
+def _measure(lines: list[_Line]) -> _Measure:
+    long_lines = [line for line in lines if len(line.text) >= 8] or lines
+    em = statistics.median(line.height for line in long_lines)
+    lefts = Counter(round(line.x0) for line in long_lines)
+    left = min(x for x, n in lefts.items() if n >= max(2, 0.1 * len(long_lines))) \
+        if any(n >= 2 for n in lefts.values()) else min(lefts)
+    rights = sorted(line.x1 for line in long_lines)
+    right = rights[int(0.9 * (len(rights) - 1))]
+    gaps = [a.bottom - b.top for a, b in zip(lines, lines[1:])
+            if a.page == b.page and 0 <= a.bottom - b.top < 3 * em]
+    gap = statistics.median(gaps) if gaps else em * 0.5
+    return _Measure(em=em, left=left, right=right, gap=gap)
+
+
+def _paragraphs(lines: list[_Line]) -> list[Block]:
+    """Join lines that only the layout broke; the title's lines (a larger font on page 1) as one."""
+    measure = _measure(lines)
+    title_lines = _title_lines(lines, measure)
+    blocks: list[Block] = []
+    current = ""
+    for index, line in enumerate(lines):
+        before = lines[index - 1] if index else None
+        if before is not None and _continues(before, line, measure, title_lines):
+            current = join(current, line.text)
+            continue
+        if current:
+            blocks.append(Block(current, TITLE if id(before) in title_lines else BODY))
+        current = line.text
+    if current:
+        blocks.append(Block(current, TITLE if id(lines[-1]) in title_lines else BODY))
+    return blocks
+
+
+def _title_lines(lines: list[_Line], measure: _Measure) -> set[int]:
+    """The title: the run of 1–3 adjacent lines in the largest Chinese font on the first page.
+
+    A 公文's red head (XX人民政府文件) and a standard's 中华人民共和国国家标准 stand above the
+    title in an even larger font, so they are passed over.
+    """
+    first_page = [line for line in lines if line.page == lines[0].page]
+    runs: list[list[_Line]] = []
+    previous = None
+    for line in first_page:
+        large = (line.height >= 1.3 * measure.em and _HANZI.search(line.text)
+                 and not _MASTHEAD.search(line.text))
+        if large and runs and runs[-1][-1] is previous and _same_size(previous, line) \
+                and len(runs[-1]) < 3 and previous.bottom - line.top < 1.2 * line.height:
+            runs[-1].append(line)
+        elif large:
+            runs.append([line])
+        previous = line
+    if not runs:
+        return set()
+    return {id(line) for line in max(runs, key=lambda run: run[0].height)}
+
+
+def _same_size(a: _Line, b: _Line) -> bool:
+    return abs(a.height - b.height) <= 0.15 * max(a.height, b.height)
+
+
+def _continues(before: _Line, line: _Line, measure: _Measure, title_lines: set[int]) -> bool:
+    """Whether `line` goes on the paragraph that `before` is part of."""
+    em = measure.em
+    if (id(before) in title_lines) != (id(line) in title_lines):
+        return False
+    if id(line) in title_lines:
+        return True
+    if line.indented_by_spaces or starts_paragraph(line.text):
+        return False
+    if not _same_size(before, line):
+        return False
+    hanging = _LIST_ITEM.match(before.text) and line.x0 > before.x0 + 0.5 * em
+    if (line.x0 > measure.left + 0.8 * em and not hanging) or before.x0 < measure.left - 0.8 * em:
+        return False
+    # A full line reaches the right margin; one that stops a character or two short still goes
+    # on when it does not end a sentence (a ，or 。 may not start a line, so the character before
+    # it moves down with it).
+    short_by = (measure.right - before.x1) / em
+    if short_by > (0.8 if before.text.endswith(SENTENCE_END) else 2.5):
+        return False
+    if before.page == line.page and before.bottom - line.top > measure.gap + 0.6 * em:
+        return False
+    return True
