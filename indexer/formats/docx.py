@@ -31,6 +31,8 @@ _INLINE_PARAGRAPH = re.compile(r"(?<=[。！？；：])[\u3000\u00a0 ]{2,}")
 # 国发〔2014〕43号, 国令第707号: the document number line under a title, never part of it.
 _DOC_NUMBER = re.compile(r"[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号|第\s*\d+\s*号$")
 _MAX_TITLE_LINES = 3
+# Lines a 公文 or an attachment sets above its title: 附件1：, 附件, the document number.
+_ABOVE_TITLE = re.compile(rf"^附件\s*\d*\s*[：:]?$|{_DOC_NUMBER.pattern}")
 
 
 def read(data: bytes, source: str) -> Extracted:
@@ -78,12 +80,18 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
     """Blocks of the items; the title is the first centred (or Title/Heading 1) lines, at most three."""
     blocks: list[Block] = []
     title: list[str] = []
+    title_at = 0  # where the title stands among the blocks
     title_open = True
     for lines, level, centred in items:
         if title_open:
             if not lines:  # an empty paragraph ends a title that has begun
                 title_open = not title
                 continue
+            if not title and level != -1 and _ABOVE_TITLE.search(lines[0]):
+                blocks.append(Block(lines[0]))  # 附件1： or the 文号 stands above a title
+                lines = lines[1:]
+                if not lines:
+                    continue
             if level != -1 and (centred or level in (0, 1)):
                 rest = []
                 for line in lines:
@@ -91,6 +99,7 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
                             or starts_paragraph(line)):
                         rest.append(line)
                     else:
+                        title_at = title_at if title else len(blocks)
                         title.append(line)
                 if not rest:
                     continue
@@ -107,7 +116,7 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
         text = ""
         for line in title:
             text = join(text, line)
-        blocks.insert(0, Block(text, TITLE))
+        blocks.insert(title_at, Block(text, TITLE))
     return blocks
 
 
@@ -246,7 +255,7 @@ def _footnote_blocks(document) -> list[Block]:
 def _sensible_title(title: str, blocks: list[Block]) -> str | None:
     """core.xml's title when the document's opening text carries it (never a stale or personal field)."""
     title = tidy(title)
-    if len(title) < 4:
+    if len(title) < 4 or starts_paragraph(title) or title.endswith(("：", ":")):
         return None
     opening = "".join(block.text for block in blocks[:6]).replace(" ", "")
     return title if title.replace(" ", "") in opening else None

@@ -24,6 +24,7 @@ from .layout import SENTENCE_END, join, starts_paragraph, tidy
 MAX_PAGES = 3000
 
 _FPDF_ERR_PASSWORD = 4
+_PIECE = re.compile(r"[^\r\n]+")
 
 # Page furniture: "- 3 -", "— 3 —", "–– - 3 - ––", "第3页 共9页", "3/9", "Page 3 of 9".
 _PAGE_NUMBER = re.compile(
@@ -95,13 +96,18 @@ def _lines_by_page(data: bytes) -> list[list[_Line]]:
 
 
 def _page_lines(textpage: pdfium.PdfTextPage, page: int) -> list[_Line]:
-    """Text runs of one page grouped into lines, top to bottom, each line left to right."""
+    """Text of one page as lines, top to bottom, each placed by a few of its characters' boxes.
+
+    PDFium's own text (``get_text_range``) breaks where the text moves to a new line; its pieces
+    are placed by character boxes and pieces on one height merged. (Asking for the text inside
+    each of PDFium's rectangles instead repeats characters that straddle two rectangles.)
+    """
+    text = textpage.get_text_range()
     runs = []
-    for i in range(textpage.count_rects()):
-        left, bottom, right, top = textpage.get_rect(i)
-        text = textpage.get_text_bounded(left, bottom, right, top)
-        if text.strip():
-            runs.append((left, bottom, right, top, text))
+    for piece in _PIECE.finditer(text):
+        box = _piece_box(textpage, text, piece.start(), piece.end() - 1)
+        if box is not None:
+            runs.append((*box[:4], piece.group(), box[4]))
     runs.sort(key=lambda run: -run[3])
     grouped: list[list[tuple]] = []
     for run in runs:
@@ -114,22 +120,48 @@ def _page_lines(textpage: pdfium.PdfTextPage, page: int) -> list[_Line]:
     lines = []
     for line in grouped:
         line.sort(key=lambda run: run[0])
-        solid = [run for run in line if run[3] - run[1] > 2] or line
-        height = max(run[3] - run[1] for run in solid)
+        height = max(run[5] for run in line)
         raw = line[0][4]
         for before, run in zip(line, line[1:]):
-            # PDFium writes the spaces it sees; a wide gap between runs is a space too.
             gap = run[0] - before[2]
             raw += (" " if gap > 0.6 * height and not raw.endswith(" ") else "") + run[4]
-        text = tidy(raw.replace("\r", " ").replace("\n", " "))
-        if not text:
-            continue
-        lines.append(_Line(
-            text=text, x0=line[0][0], x1=max(run[2] for run in line),
-            top=max(run[3] for run in solid), bottom=min(run[1] for run in solid), height=height,
-            page=page, indented_by_spaces=raw[:2].isspace() or raw[:1] == "\u3000"))
+        text = tidy(raw)
+        if text:
+            lines.append(_Line(
+                text=text, x0=line[0][0], x1=max(run[2] for run in line),
+                top=max(run[3] for run in line), bottom=min(run[1] for run in line),
+                height=height, page=page,
+                indented_by_spaces=raw[:2].isspace() or raw[:1] == "\u3000"))
     lines.sort(key=lambda ln: -ln.top)
     return lines
+
+
+def _piece_box(textpage: pdfium.PdfTextPage, text: str, first: int, last: int) -> tuple | None:
+    """(left, bottom, right, top, font size) of a piece of text, from a few of its characters."""
+    step = max(1, (last - first) // 8)
+    samples = sorted({first, last, *range(first, last, step)})
+    boxes, sizes = [], []
+    for text_index in samples:
+        char_index = pdfium.raw.FPDFText_GetCharIndexFromTextIndex(textpage.raw, text_index)
+        if char_index < 0:
+            continue
+        left, right, bottom, top = _charbox(textpage, char_index)
+        if right > left or top > bottom:
+            boxes.append((left, bottom, right, top))
+            if _HANZI.match(text[text_index]):  # brackets stand taller, digits shorter
+                sizes.append(top - bottom)
+    if not boxes:
+        return None
+    tallest = max(top - bottom for _, bottom, _, top in boxes)
+    solid = [box for box in boxes if box[3] - box[1] >= 0.5 * tallest]  # not a low 。or ，
+    size = statistics.median(sizes or [box[3] - box[1] for box in solid])
+    return (min(box[0] for box in boxes), min(box[1] for box in solid),
+            max(box[2] for box in boxes), max(box[3] for box in solid), size)
+
+
+def _charbox(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, float, float, float]:
+    left, bottom, right, top = textpage.get_charbox(index)
+    return left, right, bottom, top
 
 
 def _same_line(anchor: tuple, run: tuple) -> bool:
