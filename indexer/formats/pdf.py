@@ -230,8 +230,11 @@ def _without_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
     repeated = {key for key, count in edge_counts.items()
                 if count >= 2 and count >= min(3, 0.4 * len(pages))}
     kept_pages = []
-    for page in pages:
-        edge_ids = {id(line) for line in page[:_EDGE] + page[-_EDGE:]}
+    for number, page in enumerate(pages):
+        # On the first page only the very first and last lines may be a running head: further
+        # in, a repeated line is the cover's own (a standard's number under its title).
+        edge = _EDGE if number else 1
+        edge_ids = {id(line) for line in page[:edge] + page[-edge:]}
         kept_pages.append([
             line for line in page
             if not (id(line) in edge_ids
