@@ -1,8 +1,11 @@
 """Corpus files → documents with metadata and sectioned paragraphs.
 
-Reading order of a file: bytes → decode_bytes (BOM, strict UTF-8, strict GB18030) →
-cleanup.clean_lines (HTML leftovers, page furniture, broken lines, over-long lines) →
-duplicate removal → headings and section paths → metadata (title, year, date, region).
+Reading order of a file: ``readers.choose_reader`` picks a reader by the bytes, then the name.
+``.txt``/``.md``: bytes → decode_bytes (BOM, strict UTF-8, strict GB18030) → cleanup.clean_lines
+(HTML leftovers, page furniture, broken lines, over-long lines). Other formats: a reader of
+``indexer/formats`` (in a child process) → blocks and declared metadata → cleanup.clean_paragraphs.
+Then, for every format: duplicate removal → headings and section paths → metadata (title, year,
+date, region, and the official issuer, 文号, dates and source of ``officialmeta``).
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from indexer import officialmeta, readers
 from indexer.errors import DocumentError
-from indexer.cleanup import PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, clean_lines, nfkc_digits
+from indexer.cleanup import (PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, Cleaned, clean_lines,
+                             clean_paragraphs, nfkc_digits)
+from indexer.formats import BODY, HEADING, TITLE, Block, Extracted
 
 SECTION_SEPARATOR = " › "
-DOCUMENT_SUFFIXES = (".txt", ".md")
 USER_DICTIONARY = "userdict.txt"
 MAX_HEADING = 40
 MIN_DUPLICATE = 20
@@ -46,6 +51,10 @@ class Document:
     source: str
     content_hash: str
     paragraphs: tuple[Paragraph, ...]
+    issuer: str | None = None  # 发文机关
+    doc_number: str | None = None  # 发文字号, with 〔〕 brackets
+    published: str | None = None  # 发布日期 (ISO), where the page declares it
+    source_name: str | None = None  # the page's ContentSource / 信息来源
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,10 @@ def _strict(data: bytes, encoding: str) -> str | None:
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Yield every *.txt / *.md below corpus_dir sorted by relative path, skipping hidden files and userdict.txt."""
+    """Yield every file below corpus_dir sorted by relative path, skipping hidden files and userdict.txt.
+
+    Files no reader takes are yielded too: reading them gives a Skipped with the reason.
+    """
     corpus_dir = Path(corpus_dir)
     found: list[tuple[str, Path]] = []
     visited: set[str] = set()
@@ -117,7 +129,7 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         top_level = Path(root) == corpus_dir
         for name in filenames:
-            if name.startswith(".") or not name.lower().endswith(DOCUMENT_SUFFIXES):
+            if name.startswith("."):
                 continue
             if top_level and name == USER_DICTIONARY:
                 continue
@@ -148,8 +160,13 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"unreadable: {exc.strerror or exc}") from exc
-    text = decode_bytes(data)
-    return build_document(text, source, hashlib.sha256(data).hexdigest())
+    content_hash = hashlib.sha256(data).hexdigest()
+    reader = readers.choose_reader(data, path.name)
+    if reader is None:
+        raise DocumentError(readers.unsupported_reason(path.name))
+    if reader == "text":
+        return build_document(decode_bytes(data), source, content_hash)
+    return build_from_extracted(readers.extract(reader, data, source), source, content_hash)
 
 
 def read_corpus(corpus_dir: Path) -> Iterator[Document | Skipped]:
@@ -181,23 +198,81 @@ class _Line:
 def build_document(text: str, source: str, content_hash: str) -> Document:
     """Assemble a Document from decoded text (exposed for tests and tools)."""
     cleaned = clean_lines(text)
+    return _assemble(cleaned, source, content_hash, {}, cleaned.lines, from_text=True)
+
+
+def build_from_extracted(extracted: Extracted, source: str, content_hash: str) -> Document:
+    """Assemble a Document from a format reader's blocks and declared metadata."""
+    declared = {key: value for key, value in extracted.meta.items() if value}
+    blocks = _merge_title_block(extracted.blocks, declared.get("title"))
+    # The signature date of a 公文 stands alone on its line, which cleanup files away as a
+    # metadata line: the official metadata reads the blocks as the reader gave them.
+    raw = [block.text for block in blocks]
+    return _assemble(clean_paragraphs([_encode(block) for block in blocks]), source, content_hash,
+                     declared, raw, from_text=False)
+
+
+def _encode(block: Block) -> str:
+    # Readers' kinds travel through cleanup as the text pipeline's own markers.
+    text = block.text.replace("\n", " ")
+    if block.kind == TITLE:
+        return f"# {text}"
+    if block.kind == HEADING:
+        return f"{'#' * min(6, max(2, block.level + 1))} {text}"
+    if block.kind == BODY and text.startswith("#"):
+        return "＃" + text[1:]  # a literal # is text, not a markdown heading
+    return TABLE_ROW + text if block.kind != BODY else text
+
+
+def _merge_title_block(blocks: list[Block], title: str | None) -> list[Block]:
+    # A title set over two or three lines (gov.cn pages, OFD) is one title paragraph.
+    if title:
+        target = re.sub(r"\s+", "", title)
+        for start in range(min(len(blocks), 10)):
+            joined = ""
+            for end in range(start, min(len(blocks), start + 5)):
+                joined += re.sub(r"\s+", "", blocks[end].text)
+                if joined == target:
+                    return blocks[:start] + [Block(title, TITLE)] + blocks[end + 1:]
+                if not target.startswith(joined):
+                    break
+    return list(blocks)
+
+
+def _assemble(cleaned: Cleaned, source: str, content_hash: str, declared: dict[str, str],
+              raw: list[str], from_text: bool) -> Document:
     lines = _structure(cleaned.lines)
     lines = _drop_duplicates(lines)
     if not lines:
         raise DocumentError("no text left after removing page furniture")
-    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    title_index, title = _find_title(lines, stem)
+    # An opaque name (P020240705389876553645.pdf) says nothing: only text files' names are read.
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0] if from_text else ""
+    title_index, title = _title(lines, stem, declared.get("title"), from_text)
+    title = title or source.rsplit("/", 1)[-1]
     paragraphs = _sectioned(lines, title_index)
-    date = _find_date(lines, cleaned.meta_dates)
+    texts = [line.text for line in lines]
+    official = officialmeta.from_text([t for t in raw if t != PREAMBLE_END], title)
+    signed = parse_date(official.signed) if official.signed else None
+    found = _find_date(lines, cleaned.meta_dates)
+    published = parse_date(declared["published"]) if declared.get("published") else None
+    date = (parse_date(declared.get("date", "")) or (found or signed if from_text else signed or found)
+            or published)
+    issuer = declared.get("issuer") or official.issuer
     return Document(
         doc_id=make_doc_id(source),
         title=title,
         year=_find_year(title, stem, date),
         date=date,
-        region=_find_region(title, _stem_title(stem), [line.text for line in lines[:15]]),
+        region=_find_region(title, _stem_title(stem) if stem else "",
+                            ([issuer] if issuer else []) + texts[:15]),
         source=source,
         content_hash=content_hash,
         paragraphs=tuple(paragraphs),
+        issuer=issuer,
+        doc_number=(officialmeta.canonical_doc_number(declared["doc_number"])
+                    if declared.get("doc_number") else None) or official.doc_number,
+        published=published,
+        source_name=declared.get("source_name"),
     )
 
 
@@ -312,6 +387,25 @@ _DOC_TYPE = re.compile(
 _SALUTATION = re.compile(r"^(?:各位代表|同志们|各位委员)")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
 _STEM_DATE = re.compile(r"[（(]\d{4}-\d{2}-\d{2}[)）]$")
+
+
+def _title(lines: list[_Line], stem: str, declared: str | None, from_text: bool) -> tuple[int | None, str]:
+    # Declared title > a reader's title block > a title-shaped line > the first short line >
+    # the file name (only a text file's name: an opaque P0202407….pdf is no title).
+    if declared:
+        return next((i for i, line in enumerate(lines[:15]) if line.text == declared), None), declared
+    if not from_text:
+        index = next((i for i, line in enumerate(lines[:15]) if line.markdown_depth == 1), None)
+        if index is not None:
+            return index, lines[index].text
+    index, title = _find_title(lines, stem)
+    if title or from_text:
+        return index, title
+    for index, line in enumerate(lines[:5]):
+        text = line.text
+        if 4 <= len(text) <= 40 and text[-1] not in TERMINAL + "，," and not line.table:
+            return index, text
+    return None, ""
 
 
 def _stem_title(stem: str) -> str:
