@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - the accelerator is optional
     rjieba = None
 from whoosh.analysis import Filter, Token, Tokenizer
 
-ANALYSIS_VERSION = "3"  # bump when tokens change: an incremental build then rebuilds fully
+ANALYSIS_VERSION = "4"  # bump when tokens change: an incremental build then rebuilds fully
 PURE_JIEBA_ENV = "POLICY_SEARCH_PURE_JIEBA"  # set to 1 to segment without the jieba-rs accelerator
 
 jieba.setLogLevel(60)
@@ -35,11 +35,16 @@ _T2S = opencc.OpenCC("t2s.json")
 
 # ---------------------------------------------------------------- normalisation
 
+# Document numbers are typed with whatever brackets are at hand: 国办发〔2018〕115号 =
+# 国办发[2018]115号 = 国办发（2018）115号 = 国办发［2018］115号. One character for one, so offsets hold.
+_BRACKETS = str.maketrans("〔〕[]", "()()")
+
+
 @lru_cache(maxsize=65536)
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char).lower()
     simplified = _T2S.convert(folded)
-    return simplified
+    return simplified.translate(_BRACKETS)
 
 
 def fold(text: str) -> str:
@@ -49,13 +54,13 @@ def fold(text: str) -> str:
         if len(lowered) == len(text):
             simplified = _T2S.convert(lowered)
             if len(simplified) == len(text):
-                return simplified
+                return simplified.translate(_BRACKETS)
     return "".join(f if len(f := _fold_char(c)) == 1 else c for c in text)
 
 
 def normalize(text: str) -> str:
-    """Return the comparison form of a term: NFKC, lower case, simplified script."""
-    return _T2S.convert(unicodedata.normalize("NFKC", text).lower())
+    """Return the comparison form of a term: NFKC, lower case, simplified script, 〔〕[] as ()."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text).lower()).translate(_BRACKETS)
 
 
 def is_cjk(char: str) -> bool:

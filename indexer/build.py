@@ -329,7 +329,9 @@ def _add_document(writer, document: Document) -> None:
         key=f"d:{document.doc_id}", kind=KIND_DOCUMENT, doc_id=document.doc_id,
         title=document.title, date=document.date, region=document.region,
         source=document.source, content_hash=document.content_hash,
-        paragraphs=len(document.paragraphs), **year)
+        paragraphs=len(document.paragraphs), issuer=document.issuer,
+        doc_number=document.doc_number, published=document.published,
+        source_name=document.source_name, **year)
     for paragraph in document.paragraphs:
         writer.add_document(
             key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,

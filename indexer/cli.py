@@ -93,12 +93,15 @@ def describe_build(summary: BuildSummary) -> str:
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="Hits per page (any positive number).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--issuer", default=None,
+              help="Only documents whose issuer (发文机关) contains this text.")
 @json_option
-def search(query, index_dir, exact, limit, page, as_json):
+def search(query, index_dir, exact, limit, page, issuer, as_json):
     """Search the index; every word must occur, "quotes" mark a phrase."""
     query = from_argv(query)
     result = SearchEngine(index_dir).search(query, mode="exact" if exact else "words",
-                                            page=page, per_page=limit)
+                                            page=page, per_page=limit,
+                                            issuer=from_argv(issuer) if issuer else None)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -150,8 +153,8 @@ def show(doc_ids, show_all, index_dir, as_json):
             click.echo(json.dumps(document, ensure_ascii=False))
             continue
         click.echo(click.style(document["title"], bold=True))
-        facts = [str(x) for x in (document["year"], document["date"], document["region"],
-                                  document["source"]) if x]
+        facts = [str(x) for x in (document["issuer"], document["doc_number"], document["year"],
+                                  document["date"], document["region"], document["source"]) if x]
         click.echo(click.style("  ".join(facts), dim=True))
         for paragraph in document["paragraphs"]:
             text = paragraph["text"]

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import importlib
 import io
-import multiprocessing
 import os
+import pickle
 import resource
+import select
+import signal
+import time
 import zipfile
 from pathlib import PurePosixPath
 
@@ -78,31 +81,48 @@ def extract(reader: str, data: bytes, source: str) -> Extracted:
         raise DocumentError(f"file too large ({len(data):,} bytes, the limit is {MAX_FILE_BYTES:,})")
     if not data:
         raise DocumentError("empty file")
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(send, reader, data, source), daemon=True)
-    child.start()
-    send.close()
+    # A bare fork, not multiprocessing: build workers are daemonic processes, which
+    # multiprocessing forbids to have children.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        _child(write_end, reader, data, source)
+    os.close(write_end)
     try:
-        if not receive.poll(READ_TIMEOUT_SECONDS):
-            raise DocumentError(f"reading took longer than {READ_TIMEOUT_SECONDS} s")
-        try:
-            status, value = receive.recv()
-        except (EOFError, OSError):
-            child.join(5)
-            raise DocumentError(f"the {FORMAT_NAMES.get(reader, reader)} reader crashed "
-                                f"(exit code {child.exitcode})") from None
+        payload = _receive(read_end, time.monotonic() + READ_TIMEOUT_SECONDS)
     finally:
-        receive.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
-    if status == "ok":
+        os.close(read_end)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _, status = os.waitpid(pid, 0)
+    if payload is None:
+        raise DocumentError(f"reading took longer than {READ_TIMEOUT_SECONDS} s")
+    if not payload:
+        raise DocumentError(f"the {FORMAT_NAMES.get(reader, reader)} reader crashed "
+                            f"(exit status {os.waitstatus_to_exitcode(status)})")
+    outcome, value = pickle.loads(payload)
+    if outcome == "ok":
         return value
     raise DocumentError(value)
 
 
-def _child(send, reader: str, data: bytes, source: str) -> None:
+def _receive(fd: int, deadline: float) -> bytes | None:
+    """Everything the child writes until it closes the pipe; None when the deadline passes."""
+    chunks = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _child(fd: int, reader: str, data: bytes, source: str) -> None:
     try:
         _limit_memory()
         result = ("ok", run_reader(reader, data, source))
@@ -110,12 +130,13 @@ def _child(send, reader: str, data: bytes, source: str) -> None:
         result = ("skip", error.reason)
     except MemoryError:
         result = ("skip", f"reading needs more than {READ_MEMORY_BYTES // 1024 ** 2:,} MB of memory")
-    except Exception as error:  # noqa: BLE001 - one odd file must not stop a whole build
+    except BaseException as error:  # noqa: BLE001 - one odd file must not stop a whole build
         result = ("skip", f"internal error: {type(error).__name__}: {error}")
     try:
-        send.send(result)
+        payload = pickle.dumps(result)
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(payload)
     finally:
-        send.close()
         os._exit(0)  # no atexit handlers or finalizers of the parent's state
 
 

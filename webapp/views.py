@@ -35,7 +35,7 @@ QUERY_HELP = {
 def search_url(params: SearchParams, **changes) -> str:
     """A /search link: ``params`` with ``changes`` applied; defaults and None are left out."""
     values = {"q": params.q, "mode": params.mode, "doc": params.doc,
-              "year_from": params.year_from, "year_to": params.year_to,
+              "year_from": params.year_from, "year_to": params.year_to, "issuer": params.issuer,
               "sort": params.sort, "page": params.page}
     values.update(changes)
     defaults = {"mode": "words", "sort": "relevance", "page": 1}
