@@ -81,6 +81,7 @@ def extract(reader: str, data: bytes, source: str) -> Extracted:
         raise DocumentError(f"file too large ({len(data):,} bytes, the limit is {MAX_FILE_BYTES:,})")
     if not data:
         raise DocumentError("empty file")
+    load_reader(reader)  # once per process, before the fork: children then start warm
     # A bare fork, not multiprocessing: build workers are daemonic processes, which
     # multiprocessing forbids to have children.
     read_end, write_end = os.pipe()
@@ -150,15 +151,19 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def run_reader(reader: str, data: bytes, source: str) -> Extracted:
-    """Import the reader module and run it in this process (the child calls this)."""
+def load_reader(reader: str):
+    """The reader's module, imported on first use; DocumentError when it or a library it needs is missing."""
     module_name = f"indexer.formats.{reader}"
     label = FORMAT_NAMES.get(reader, reader)
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name == module_name:
             raise DocumentError(f"no reader for {label} files in this version") from None
         raise DocumentError(f"the {label} reader needs the Python package {error.name!r}, "
                             "which is not installed") from None
-    return module.read(data, source)
+
+
+def run_reader(reader: str, data: bytes, source: str) -> Extracted:
+    """Run the reader in this process (the child calls this)."""
+    return load_reader(reader).read(data, source)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 
 import lxml.html
+from charset_normalizer import from_bytes
 from lxml import etree
+from readability import Document as Readability
 
 from . import BODY, HEADING, TABLE_ROW, Block, DocumentError, Extracted
 from .layout import tidy
@@ -87,8 +89,6 @@ def decode(data: bytes) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    from charset_normalizer import from_bytes
-
     best = from_bytes(data, cp_isolation=_DETECTABLE).best()
     if best is None:
         raise DocumentError("cannot decode the web page as UTF-8, GB18030 or Big5")
@@ -112,8 +112,6 @@ def _content_element(page):
 
 
 def _readability_body(markup: str):
-    from readability import Document as Readability
-
     try:
         summary = Readability(markup).summary(html_partial=True)
     except Exception as exc:  # readability raises its own Unparseable and lxml errors
