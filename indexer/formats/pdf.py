@@ -160,19 +160,13 @@ def _piece_box(textpage: pdfium.PdfTextPage, text: str, first: int, last: int) -
 
 
 def _charbox(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, float, float, float]:
-    left, bottom, right, top = textpage.get_charbox(index)
+    left, bottom, right, top = textpage.get_charbox(index, loose=True)
     return left, right, bottom, top
 
 
 def _same_line(anchor: tuple, run: tuple) -> bool:
-    """Whether two runs sit on one line: each one's middle within the other's height."""
-    run_middle = (run[1] + run[3]) / 2
-    if not anchor[1] - 1 <= run_middle <= anchor[3] + 1:
-        return False
-    if run[3] - run[1] < 0.6 * (anchor[3] - anchor[1]):  # a dash, rule or 。 sits low in its line
-        return True
-    anchor_middle = (anchor[1] + anchor[3]) / 2
-    return run[1] - 1 <= anchor_middle <= run[3] + 1
+    """Whether two pieces sit on one line: their middles closer than a third of the font size."""
+    return abs((anchor[1] + anchor[3]) - (run[1] + run[3])) / 2 < 0.35 * max(anchor[5], run[5])
 
 
 def _check_text_layer(pages: list[list[_Line]]) -> None:
@@ -247,12 +241,12 @@ def _without_furniture(pages: list[list[_Line]]) -> list[list[_Line]]:
 
 @dataclass
 class _Measure:
-    """The body text's geometry: character size, margins and the normal gap between lines."""
+    """The body text's geometry: character size, margins and the normal distance between lines."""
 
     em: float
     left: float
     right: float
-    gap: float
+    pitch: float
 
 
 def _measure(lines: list[_Line]) -> _Measure:
@@ -263,10 +257,14 @@ def _measure(lines: list[_Line]) -> _Measure:
         if any(n >= 2 for n in lefts.values()) else min(lefts)
     rights = sorted(line.x1 for line in long_lines)
     right = rights[int(0.9 * (len(rights) - 1))]
-    gaps = [a.bottom - b.top for a, b in zip(lines, lines[1:])
-            if a.page == b.page and 0 <= a.bottom - b.top < 3 * em]
-    gap = statistics.median(gaps) if gaps else em * 0.5
-    return _Measure(em=em, left=left, right=right, gap=gap)
+    pitches = [_pitch(a, b) for a, b in zip(lines, lines[1:])
+               if a.page == b.page and 0 < _pitch(a, b) < 4 * em]
+    pitch = statistics.median(pitches) if pitches else em * 1.5
+    return _Measure(em=em, left=left, right=right, pitch=pitch)
+
+
+def _pitch(above: _Line, below: _Line) -> float:
+    return (above.top + above.bottom - below.top - below.bottom) / 2
 
 
 def _paragraphs(lines: list[_Line]) -> list[Block]:
@@ -333,8 +331,8 @@ def _continues(before: _Line, line: _Line, measure: _Measure, title_lines: set[i
     # on when it does not end a sentence (a ，or 。 may not start a line, so the character before
     # it moves down with it).
     short_by = (measure.right - before.x1) / em
-    if short_by > (0.8 if before.text.endswith(SENTENCE_END) else 2.5):
+    if short_by > (0.5 if before.text.endswith(SENTENCE_END) else 2.5):
         return False
-    if before.page == line.page and before.bottom - line.top > measure.gap + 0.6 * em:
+    if before.page == line.page and _pitch(before, line) > measure.pitch + 0.6 * em:
         return False
     return True
