@@ -54,11 +54,6 @@ def read(data: bytes, source: str) -> Extracted:
     return Extracted(blocks=blocks, meta=meta)
 
 
-def read_document(document) -> list[Block]:
-    """The blocks of an already opened python-docx Document (for readers that convert to DOCX)."""
-    return _body_blocks(document) + _footnote_blocks(document)
-
-
 def _body_blocks(document) -> list[Block]:
     """Body paragraphs and table rows in order; the title block at the top joined from its lines."""
     items: list[tuple[list[str], int | None, bool]] = []  # lines, heading level, centred
