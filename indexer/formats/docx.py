@@ -17,22 +17,19 @@ from lxml import etree
 from docx.oxml.ns import qn
 
 from . import BODY, HEADING, TABLE_ROW, TITLE, Block, DocumentError, Extracted, open_zip
-from .layout import SENTENCE_END, join, starts_paragraph, tidy
+from .layout import ABOVE_TITLE, DOC_NUMBER, SENTENCE_END, join, starts_paragraph, tidy
 
 _TEXT, _TAB, _BREAK, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _PARAGRAPH, _TABLE = qn("w:p"), qn("w:tbl")
+_SDT, _CUSTOM_XML = qn("w:sdt"), qn("w:customXml")
 
 # "Heading 2", "heading 2", "标题 2" (Word's Chinese UI), "Title", "标题".
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"^(?:title|标题)$", re.IGNORECASE)
 # A full-width indent after a sentence inside one paragraph: the start of the next paragraph.
 _INLINE_PARAGRAPH = re.compile(r"(?<=[。！？；：])[\u3000\u00a0 ]{2,}")
-# 国发〔2014〕43号, 国令第707号: the document number line under a title, never part of it.
-_DOC_NUMBER = re.compile(r"[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号|第\s*\d+\s*号$")
 _MAX_TITLE_LINES = 3
-# Lines a 公文 or an attachment sets above its title: 附件1：, 附件, the document number.
-_ABOVE_TITLE = re.compile(rf"^附件\s*\d*\s*[：:]?$|{_DOC_NUMBER.pattern}")
 
 
 def read(data: bytes, source: str) -> Extracted:
@@ -58,7 +55,7 @@ def _body_blocks(document) -> list[Block]:
     """Body paragraphs and table rows in order; the title block at the top joined from its lines."""
     items: list[tuple[list[str], int | None, bool]] = []  # lines, heading level, centred
     styles = _StyleLevels(document)
-    for element in document.element.body.iterchildren():
+    for element in _block_elements(document.element.body):
         if element.tag == _PARAGRAPH:
             lines = _paragraph_lines(element)
             if lines:
@@ -69,6 +66,19 @@ def _body_blocks(document) -> list[Block]:
             for row in _table_rows(element):
                 items.append(([row], -1, False))
     return _to_blocks(items)
+
+
+def _block_elements(parent):
+    """Paragraphs and tables in order, also those inside content controls (w:sdt) and custom XML."""
+    for element in parent.iterchildren():
+        if element.tag in (_PARAGRAPH, _TABLE):
+            yield element
+        elif element.tag == _SDT:
+            content = element.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _block_elements(content)
+        elif element.tag == _CUSTOM_XML:
+            yield from _block_elements(element)
 
 
 def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
@@ -82,7 +92,7 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
             if not lines:  # an empty paragraph ends a title that has begun
                 title_open = not title
                 continue
-            if not title and level != -1 and _ABOVE_TITLE.search(lines[0]):
+            if not title and level != -1 and ABOVE_TITLE.search(lines[0]):
                 blocks.append(Block(lines[0]))  # 附件1： or the 文号 stands above a title
                 lines = lines[1:]
                 if not lines:
@@ -90,7 +100,7 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
             if level != -1 and (centred or level in (0, 1)):
                 rest = []
                 for line in lines:
-                    if (rest or len(title) == _MAX_TITLE_LINES or _DOC_NUMBER.search(line)
+                    if (rest or len(title) == _MAX_TITLE_LINES or DOC_NUMBER.search(line)
                             or starts_paragraph(line)):
                         rest.append(line)
                     else:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 
 from . import BODY, TITLE, Block, DocumentError, Extracted
-from .layout import SENTENCE_END, join, starts_paragraph, tidy
+from .layout import ABOVE_TITLE, SENTENCE_END, join, starts_paragraph, tidy
 
 # PDFium reads ~250 text pages a second here; past this a file is refused instead of holding up
 # a build for minutes (a 2,000-page file takes about 10 s).
@@ -287,7 +287,8 @@ def _paragraphs(lines: list[_Line]) -> list[Block]:
 
 
 def _title_lines(lines: list[_Line], measure: _Measure) -> set[int]:
-    """The title: the run of 1–3 adjacent lines in the largest Chinese font on the first page.
+    """The title: the run of 1–3 adjacent lines in the largest Chinese font on the first page,
+    or else the centred lines it opens with.
 
     A 公文's red head (XX人民政府文件) and a standard's 中华人民共和国国家标准 stand above the
     title in an even larger font, so they are passed over.
@@ -304,9 +305,26 @@ def _title_lines(lines: list[_Line], measure: _Measure) -> set[int]:
         elif large:
             runs.append([line])
         previous = line
-    if not runs:
-        return set()
-    return {id(line) for line in max(runs, key=lambda run: run[0].height)}
+    if runs:
+        return {id(line) for line in max(runs, key=lambda run: run[0].height)}
+    return _centred_opening(first_page, measure)
+
+
+def _centred_opening(first_page: list[_Line], measure: _Measure) -> set[int]:
+    """Without a larger font: the centred lines the first page opens with (after 附件 or 文号 lines)."""
+    title: list[_Line] = []
+    for line in first_page:
+        if not title and ABOVE_TITLE.search(line.text):
+            continue
+        left_gap, right_gap = line.x0 - measure.left, measure.right - line.x1
+        centred = min(left_gap, right_gap) > 1.5 * measure.em \
+            and abs(left_gap - right_gap) < 1.5 * measure.em
+        if not centred or line.text.endswith(SENTENCE_END) or len(title) == 3 \
+                or (title and (not _same_size(title[-1], line)
+                               or _pitch(title[-1], line) > measure.pitch + 0.6 * measure.em)):
+            break
+        title.append(line)
+    return {id(line) for line in title}
 
 
 def _same_size(a: _Line, b: _Line) -> bool:
