@@ -26,6 +26,14 @@ pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))  # built into reportlab:
 needs_libreoffice = pytest.mark.skipif(
     msword.soffice() is None, reason="LibreOffice (libreoffice-writer-nogui) is not installed")
 
+
+def refusal(reader, data: bytes, name: str) -> str:
+    """The reason a reader gives for refusing a file (the test fails if it reads it)."""
+    with pytest.raises(DocumentError) as error:
+        reader.read(data, name)
+    return error.value.reason
+
+
 # --- PDF -------------------------------------------------------------------------------------
 
 SIZE, LEFT, PER_LINE = 16, 72, 25  # 三号 body text, 25 characters a line
@@ -94,38 +102,35 @@ def test_pdf_paragraph_crossing_the_page_break_is_one(tmp_path):
     assert texts[5] == PARAGRAPHS[4]
 
 
-def test_encrypted_pdf_is_refused(tmp_path):
+def _encrypted(tmp_path, user_password: str, algorithm: str) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_two_page_pdf(tmp_path / "a.pdf"))))
-    writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-256")
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm=algorithm)
     buffer = io.BytesIO()
     writer.write(buffer)
-    with pytest.raises(DocumentError) as error:
-        pdf.read(buffer.getvalue(), "locked.pdf")
-    assert error.value.reason == "encrypted PDF (needs a password to open)"
+    return buffer.getvalue()
+
+
+def test_encrypted_pdf_is_refused(tmp_path):
+    data = _encrypted(tmp_path, "secret", "AES-256")
+    assert refusal(pdf, data, "locked.pdf") == "encrypted PDF (needs a password to open)"
 
 
 def test_pdf_restricted_only_by_an_owner_password_is_read(tmp_path):
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_two_page_pdf(tmp_path / "a.pdf"))))
-    writer.encrypt(user_password="", owner_password="owner", algorithm="AES-128")
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    assert pdf.read(buffer.getvalue(), "restricted.pdf").blocks[1].text == PARAGRAPHS[0]
+    data = _encrypted(tmp_path, "", "AES-128")
+    assert pdf.read(data, "restricted.pdf").blocks[1].text == PARAGRAPHS[0]
 
 
 def test_truncated_pdf_is_refused(tmp_path):
     data = _two_page_pdf(tmp_path / "a.pdf")
-    with pytest.raises(DocumentError) as error:
-        pdf.read(data[: len(data) // 2], "cut.pdf")
-    assert error.value.reason == "truncated PDF (the file ends before its %%EOF end marker)"
+    assert refusal(pdf, data[: len(data) // 2], "cut.pdf") == \
+        "truncated PDF (the file ends before its %%EOF end marker)"
 
 
 def test_damaged_and_foreign_bytes_are_refused():
-    with pytest.raises(DocumentError) as error:
-        pdf.read(b"<html><body>not a pdf</body></html>", "page.pdf")
-    assert error.value.reason == "not a PDF file (no %PDF header)"
-    with pytest.raises(DocumentError) as error:
-        pdf.read(b"%PDF-1.7\n garbage that is no PDF \n%%EOF\n", "junk.pdf")
-    assert error.value.reason.startswith("damaged PDF (")
+    assert refusal(pdf, b"<html><body>not a pdf</body></html>", "page.pdf") == \
+        "not a PDF file (no %PDF header)"
+    assert refusal(pdf, b"%PDF-1.7\n garbage that is no PDF \n%%EOF\n", "junk.pdf").startswith(
+        "damaged PDF (")
 
 
 def test_pdf_of_drawings_only_counts_as_a_scan(tmp_path):
@@ -134,9 +139,8 @@ def test_pdf_of_drawings_only_counts_as_a_scan(tmp_path):
         sheet.rect(50, 50, 400, 600, fill=1)
         sheet.showPage()
     sheet.save()
-    with pytest.raises(DocumentError) as error:
-        pdf.read((tmp_path / "scan.pdf").read_bytes(), "scan.pdf")
-    assert error.value.reason == "scanned PDF without a text layer; OCR is not supported"
+    assert refusal(pdf, (tmp_path / "scan.pdf").read_bytes(), "scan.pdf") == \
+        "scanned PDF without a text layer; OCR is not supported"
 
 
 def test_pdf_over_the_page_limit_is_refused_unread(tmp_path):
@@ -144,9 +148,8 @@ def test_pdf_over_the_page_limit_is_refused_unread(tmp_path):
     for _ in range(pdf.MAX_PAGES + 1):
         sheet.showPage()
     sheet.save()
-    with pytest.raises(DocumentError) as error:
-        pdf.read((tmp_path / "long.pdf").read_bytes(), "long.pdf")
-    assert error.value.reason == "PDF has 3,001 pages; files over 3,000 are not read"
+    assert refusal(pdf, (tmp_path / "long.pdf").read_bytes(), "long.pdf") == \
+        "PDF has 3,001 pages; files over 3,000 are not read"
 
 
 def test_radicals_and_layout_spaces_are_repaired():
@@ -168,6 +171,17 @@ def _footnote(document, text):
                 xml.encode(), document.part.package)
     document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
     return parse_xml(f'<w:r {nsdecls("w")}><w:footnoteReference w:id="1"/></w:r>')
+
+
+def _append_field(paragraph, instruction: str, result: str) -> None:
+    """A Word field at the paragraph's end: its code (w:instrText) and the result Word shows."""
+    ns = nsdecls("w")
+    for xml in (f'<w:r {ns}><w:fldChar w:fldCharType="begin"/></w:r>',
+                f'<w:r {ns}><w:instrText xml:space="preserve">{instruction}</w:instrText></w:r>',
+                f'<w:r {ns}><w:fldChar w:fldCharType="separate"/></w:r>',
+                f'<w:r {ns}><w:t>{result}</w:t></w:r>',
+                f'<w:r {ns}><w:fldChar w:fldCharType="end"/></w:r>'):
+        paragraph._p.append(parse_xml(xml))
 
 
 def _docx_bytes(document) -> bytes:
@@ -207,14 +221,7 @@ def test_docx_headings_table_footnote_and_title():
 def test_docx_hides_deleted_revisions_and_field_codes():
     document = python_docx.Document()
     paragraph = document.add_paragraph("详见")
-    paragraph._p.append(parse_xml(
-        f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin"/></w:r>'))
-    paragraph._p.append(parse_xml(
-        f'<w:r {nsdecls("w")}><w:instrText> HYPERLINK "http://www.gov.cn" </w:instrText></w:r>'))
-    paragraph._p.append(parse_xml(
-        f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="separate"/></w:r>'))
-    paragraph._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t>中国政府网</w:t></w:r>'))
-    paragraph._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="end"/></w:r>'))
+    _append_field(paragraph, ' HYPERLINK "http://www.gov.cn" ', "中国政府网")
     paragraph._p.append(parse_xml(
         f'<w:del {nsdecls("w")} w:id="1" w:author="x"><w:r><w:delText>旧的说法</w:delText></w:r></w:del>'))
     paragraph._p.append(parse_xml(
@@ -223,18 +230,14 @@ def test_docx_hides_deleted_revisions_and_field_codes():
 
 
 def test_docx_that_is_html_or_not_a_zip_is_refused():
-    with pytest.raises(DocumentError) as error:
-        docx.read(b"<!DOCTYPE html><html><body>saved page</body></html>", "page.docx")
-    assert error.value.reason == "not a real DOCX file (an HTML file)"
-    with pytest.raises(DocumentError) as error:
-        docx.read(b"PK\x03\x04 but broken", "broken.docx")
-    assert error.value.reason.startswith("damaged DOCX file (broken ZIP archive")
+    page = b"<!DOCTYPE html><html><body>saved page</body></html>"
+    assert refusal(docx, page, "page.docx") == "not a real DOCX file (an HTML file)"
+    assert refusal(docx, b"PK\x03\x04 but broken", "broken.docx").startswith(
+        "damaged DOCX file (broken ZIP archive")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "not a Word document")
-    with pytest.raises(DocumentError) as error:
-        docx.read(buffer.getvalue(), "other.docx")
-    assert error.value.reason.startswith("damaged DOCX file (")
+    assert refusal(docx, buffer.getvalue(), "other.docx").startswith("damaged DOCX file (")
 
 
 def test_zip_bomb_is_refused_before_unpacking():
@@ -258,21 +261,11 @@ def _doc_with_fields(tmp_path) -> bytes:
     """A Word 97 .doc with a MERGEFIELD and a HYPERLINK field, converted from DOCX by LibreOffice."""
     document = python_docx.Document()
     document.add_paragraph("关于开展安全生产检查的通知").alignment = 1
-    paragraph = document.add_paragraph("发文机关：")
-    for xml in ('<w:r {ns}><w:fldChar w:fldCharType="begin"/></w:r>',
-                '<w:r {ns}><w:instrText> MERGEFIELD mainSendDept \\* MERGEFORMAT </w:instrText></w:r>',
-                '<w:r {ns}><w:fldChar w:fldCharType="separate"/></w:r>',
-                '<w:r {ns}><w:t>应急管理局</w:t></w:r>',
-                '<w:r {ns}><w:fldChar w:fldCharType="end"/></w:r>'):
-        paragraph._p.append(parse_xml(xml.format(ns=nsdecls("w"))))
+    _append_field(document.add_paragraph("发文机关："), " MERGEFIELD mainSendDept \\* MERGEFORMAT ",
+                  "应急管理局")
     paragraph = document.add_paragraph("详见")
-    for xml in ('<w:r {ns}><w:fldChar w:fldCharType="begin"/></w:r>',
-                '<w:r {ns}><w:instrText> HYPERLINK "http://www.mem.gov.cn/" </w:instrText></w:r>',
-                '<w:r {ns}><w:fldChar w:fldCharType="separate"/></w:r>',
-                '<w:r {ns}><w:t>应急管理部网站</w:t></w:r>',
-                '<w:r {ns}><w:fldChar w:fldCharType="end"/></w:r>',
-                '<w:r {ns}><w:t>。</w:t></w:r>'):
-        paragraph._p.append(parse_xml(xml.format(ns=nsdecls("w"))))
+    _append_field(paragraph, ' HYPERLINK "http://www.mem.gov.cn/" ', "应急管理部网站")
+    paragraph.add_run("。")
     source = tmp_path / "fields.docx"
     document.save(source)
     profile = (tmp_path / "profile").as_uri()
@@ -304,13 +297,12 @@ def test_wps_saved_as_html_under_doc_is_read():
 
 
 def test_doc_that_is_neither_ole_nor_text_is_refused():
-    with pytest.raises(DocumentError) as error:
-        msword.read(b"\x89PNG\r\n\x1a\n not a document", "image.doc")
-    assert error.value.reason == "not a Word or WPS file (neither OLE, DOCX, WordML, RTF nor HTML)"
+    assert refusal(msword, b"\x89PNG\r\n\x1a\n not a document", "image.doc") == \
+        "not a Word or WPS file (neither OLE, DOCX, WordML, RTF nor HTML)"
 
 
 def test_doc_without_libreoffice_is_skipped_with_the_package_name(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on this PATH
-    with pytest.raises(DocumentError) as error:
-        msword.read(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, "old.doc")
-    assert error.value.reason == "needs LibreOffice (Debian package libreoffice-writer-nogui)"
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512
+    assert refusal(msword, ole, "old.doc") == \
+        "needs LibreOffice (Debian package libreoffice-writer-nogui)"
