@@ -233,8 +233,8 @@ class _StyleLevels:
 
 
 def _outline_level(element) -> int | None:
-    value = int(element.get(qn("w:val"), "9"))
-    return value + 1 if value < 9 else None
+    value = element.get(qn("w:val"), "9")
+    return int(value) + 1 if value.isdigit() and int(value) < 9 else None
 
 
 def _centred(p, styles: _StyleLevels) -> bool:
