@@ -12,9 +12,8 @@ import io
 import re
 
 import docx
-from docx.opc.exceptions import PackageNotFoundError
-from lxml import etree
 from docx.oxml.ns import qn
+from lxml import etree
 
 from . import BODY, HEADING, TABLE_ROW, TITLE, Block, DocumentError, Extracted, open_zip
 from .layout import ABOVE_TITLE, DOC_NUMBER, SENTENCE_END, join, starts_paragraph, tidy
@@ -30,6 +29,7 @@ _TITLE_STYLE = re.compile(r"^(?:title|标题)$", re.IGNORECASE)
 # A full-width indent after a sentence inside one paragraph: the start of the next paragraph.
 _INLINE_PARAGRAPH = re.compile(r"(?<=[。！？；：])[\u3000\u00a0 ]{2,}")
 _MAX_TITLE_LINES = 3
+_ROW = -1  # the level _body_blocks gives a table row
 
 
 def read(data: bytes, source: str) -> Extracted:
@@ -37,9 +37,7 @@ def read(data: bytes, source: str) -> Extracted:
     open_zip(data, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise DocumentError(f"damaged DOCX file ({exc or type(exc).__name__})") from exc
-    except Exception as exc:  # lxml's XMLSyntaxError and friends: any broken part
+    except Exception as exc:  # a missing part, broken XML, a ZIP of something else: all damage
         raise DocumentError(f"damaged DOCX file ({type(exc).__name__}: {exc})") from exc
     blocks = _body_blocks(document) + _footnote_blocks(document)
     if not blocks:
@@ -53,7 +51,7 @@ def read(data: bytes, source: str) -> Extracted:
 
 def _body_blocks(document) -> list[Block]:
     """Body paragraphs and table rows in order; the title block at the top joined from its lines."""
-    items: list[tuple[list[str], int | None, bool]] = []  # lines, heading level, centred
+    items: list[tuple[list[str], int | None, bool]] = []  # lines, level (_ROW: a table's), centred
     styles = _StyleLevels(document)
     for element in _block_elements(document.element.body):
         if element.tag == _PARAGRAPH:
@@ -64,7 +62,7 @@ def _body_blocks(document) -> list[Block]:
                 items.append(([], None, False))  # an empty paragraph: ends a title
         elif element.tag == _TABLE:
             for row in _table_rows(element):
-                items.append(([row], -1, False))
+                items.append(([row], _ROW, False))
     return _to_blocks(items)
 
 
@@ -92,12 +90,12 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
             if not lines:  # an empty paragraph ends a title that has begun
                 title_open = not title
                 continue
-            if not title and level != -1 and ABOVE_TITLE.search(lines[0]):
+            if not title and level != _ROW and ABOVE_TITLE.search(lines[0]):
                 blocks.append(Block(lines[0]))  # 附件1： or the 文号 stands above a title
                 lines = lines[1:]
                 if not lines:
                     continue
-            if level != -1 and (centred or level in (0, 1)):
+            if level != _ROW and (centred or level in (0, 1)):
                 rest = []
                 for line in lines:
                     if (rest or len(title) == _MAX_TITLE_LINES or DOC_NUMBER.search(line)
@@ -111,7 +109,7 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
                 lines, level = rest, None
             title_open = False
         for line in lines:
-            if level == -1:
+            if level == _ROW:
                 blocks.append(Block(line, TABLE_ROW))
             elif level:
                 blocks.append(Block(line, HEADING, level))
