@@ -12,27 +12,24 @@ import io
 import re
 
 import docx
-from docx.opc.exceptions import PackageNotFoundError
-from lxml import etree
 from docx.oxml.ns import qn
+from lxml import etree
 
 from . import BODY, HEADING, TABLE_ROW, TITLE, Block, DocumentError, Extracted, open_zip
-from .layout import SENTENCE_END, join, starts_paragraph, tidy
+from .layout import ABOVE_TITLE, DOC_NUMBER, SENTENCE_END, join, starts_paragraph, tidy
 
 _TEXT, _TAB, _BREAK, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _PARAGRAPH, _TABLE = qn("w:p"), qn("w:tbl")
+_SDT, _CUSTOM_XML = qn("w:sdt"), qn("w:customXml")
 
 # "Heading 2", "heading 2", "标题 2" (Word's Chinese UI), "Title", "标题".
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"^(?:title|标题)$", re.IGNORECASE)
 # A full-width indent after a sentence inside one paragraph: the start of the next paragraph.
 _INLINE_PARAGRAPH = re.compile(r"(?<=[。！？；：])[\u3000\u00a0 ]{2,}")
-# 国发〔2014〕43号, 国令第707号: the document number line under a title, never part of it.
-_DOC_NUMBER = re.compile(r"[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号|第\s*\d+\s*号$")
 _MAX_TITLE_LINES = 3
-# Lines a 公文 or an attachment sets above its title: 附件1：, 附件, the document number.
-_ABOVE_TITLE = re.compile(rf"^附件\s*\d*\s*[：:]?$|{_DOC_NUMBER.pattern}")
+_ROW = -1  # the level _body_blocks gives a table row
 
 
 def read(data: bytes, source: str) -> Extracted:
@@ -40,9 +37,7 @@ def read(data: bytes, source: str) -> Extracted:
     open_zip(data, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise DocumentError(f"damaged DOCX file ({exc or type(exc).__name__})") from exc
-    except Exception as exc:  # lxml's XMLSyntaxError and friends: any broken part
+    except Exception as exc:  # a missing part, broken XML, a ZIP of something else: all damage
         raise DocumentError(f"damaged DOCX file ({type(exc).__name__}: {exc})") from exc
     blocks = _body_blocks(document) + _footnote_blocks(document)
     if not blocks:
@@ -54,16 +49,11 @@ def read(data: bytes, source: str) -> Extracted:
     return Extracted(blocks=blocks, meta=meta)
 
 
-def read_document(document) -> list[Block]:
-    """The blocks of an already opened python-docx Document (for readers that convert to DOCX)."""
-    return _body_blocks(document) + _footnote_blocks(document)
-
-
 def _body_blocks(document) -> list[Block]:
     """Body paragraphs and table rows in order; the title block at the top joined from its lines."""
-    items: list[tuple[list[str], int | None, bool]] = []  # lines, heading level, centred
+    items: list[tuple[list[str], int | None, bool]] = []  # lines, level (_ROW: a table's), centred
     styles = _StyleLevels(document)
-    for element in document.element.body.iterchildren():
+    for element in _block_elements(document.element.body):
         if element.tag == _PARAGRAPH:
             lines = _paragraph_lines(element)
             if lines:
@@ -72,8 +62,21 @@ def _body_blocks(document) -> list[Block]:
                 items.append(([], None, False))  # an empty paragraph: ends a title
         elif element.tag == _TABLE:
             for row in _table_rows(element):
-                items.append(([row], -1, False))
+                items.append(([row], _ROW, False))
     return _to_blocks(items)
+
+
+def _block_elements(parent):
+    """Paragraphs and tables in order, also those inside content controls (w:sdt) and custom XML."""
+    for element in parent.iterchildren():
+        if element.tag in (_PARAGRAPH, _TABLE):
+            yield element
+        elif element.tag == _SDT:
+            content = element.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _block_elements(content)
+        elif element.tag == _CUSTOM_XML:
+            yield from _block_elements(element)
 
 
 def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
@@ -87,15 +90,15 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
             if not lines:  # an empty paragraph ends a title that has begun
                 title_open = not title
                 continue
-            if not title and level != -1 and _ABOVE_TITLE.search(lines[0]):
+            if not title and level != _ROW and ABOVE_TITLE.search(lines[0]):
                 blocks.append(Block(lines[0]))  # 附件1： or the 文号 stands above a title
                 lines = lines[1:]
                 if not lines:
                     continue
-            if level != -1 and (centred or level in (0, 1)):
+            if level != _ROW and (centred or level in (0, 1)):
                 rest = []
                 for line in lines:
-                    if (rest or len(title) == _MAX_TITLE_LINES or _DOC_NUMBER.search(line)
+                    if (rest or len(title) == _MAX_TITLE_LINES or DOC_NUMBER.search(line)
                             or starts_paragraph(line)):
                         rest.append(line)
                     else:
@@ -106,7 +109,7 @@ def _to_blocks(items: list[tuple[list[str], int | None, bool]]) -> list[Block]:
                 lines, level = rest, None
             title_open = False
         for line in lines:
-            if level == -1:
+            if level == _ROW:
                 blocks.append(Block(line, TABLE_ROW))
             elif level:
                 blocks.append(Block(line, HEADING, level))
@@ -228,8 +231,8 @@ class _StyleLevels:
 
 
 def _outline_level(element) -> int | None:
-    value = int(element.get(qn("w:val"), "9"))
-    return value + 1 if value < 9 else None
+    value = element.get(qn("w:val"), "9")
+    return int(value) + 1 if value.isdigit() and int(value) < 9 else None
 
 
 def _centred(p, styles: _StyleLevels) -> bool:

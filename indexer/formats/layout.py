@@ -43,6 +43,11 @@ HEADING_START = re.compile(
     r"第[一二三四五六七八九十百零〇\d]+[编章节条款部分]|附件\s*\d*\s*[：:]?\s*$|附件\s*\d*\s*[：:])"
 )
 
+# 国发〔2014〕43号, 国令第707号: the document number line near a title, never part of it.
+DOC_NUMBER = re.compile(r"[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号|第\s*\d+\s*号$")
+# Lines a 公文 or an attachment sets above its title: 附件1：, 附件, the document number.
+ABOVE_TITLE = re.compile(rf"^附件\s*\d*\s*[：:]?$|{DOC_NUMBER.pattern}")
+
 
 def fold_radicals(text: str) -> str:
     """Radical code points a PDF font maps to (⻚ U+2EDA) become the ideographs they stand for (页)."""

@@ -6,17 +6,19 @@ file and the DOCX reader reads the result: field results without field codes, no
 revisions. WPS also saves WordML, HTML or RTF under these names, and a .doc is sometimes a
 DOCX; the bytes, not the name, decide how LibreOffice is told to open it.
 
-Each conversion runs with its own throwaway LibreOffice profile (parallel builds do not share
+Each conversion runs with its worker's own LibreOffice profile (parallel workers never share
 one), an ASCII file name and a timeout.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from . import DocumentError, Extracted
@@ -24,6 +26,8 @@ from . import docx as docx_reader
 
 CONVERT_TIMEOUT_SECONDS = 120
 MISSING = "needs LibreOffice (Debian package libreoffice-writer-nogui)"
+
+_profiles: dict[tuple[int, int], Path] = {}
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -60,12 +64,25 @@ def _input_suffix(data: bytes) -> str:
     raise DocumentError("not a Word or WPS file (neither OLE, DOCX, WordML, RTF nor HTML)")
 
 
+def _profile_dir() -> Path:
+    """This process and thread's own LibreOffice profile, made on first use and removed at exit.
+
+    LibreOffice locks its profile, so two conversions never share one; reusing it within a
+    worker saves the ~3 s LibreOffice spends creating a fresh profile.
+    """
+    key = (os.getpid(), threading.get_ident())
+    if key not in _profiles:
+        _profiles[key] = Path(tempfile.mkdtemp(prefix="policy-search-libreoffice-"))
+        atexit.register(shutil.rmtree, _profiles[key], True)
+    return _profiles[key]
+
+
 def _convert_to_docx(source_file: Path, work_dir: Path) -> Path:
     executable = soffice()
     if executable is None:
         raise DocumentError(MISSING)
     out_dir = work_dir / "out"
-    profile = (work_dir / "profile").as_uri()
+    profile = _profile_dir().as_uri()
     command = [executable, f"-env:UserInstallation={profile}", "--headless", "--norestore",
                "--nolockcheck", "--nologo", "--convert-to", "docx:MS Word 2007 XML",
                "--outdir", str(out_dir), str(source_file)]
