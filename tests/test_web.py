@@ -21,7 +21,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-HIT_FIELDS = {"doc_id", "title", "year", "para", "section", "snippet", "text", "score", "url"}
+HIT_FIELDS = {"doc_id", "title", "year", "para", "section", "snippet", "text", "score", "url",
+              "issuer", "doc_number", "date", "published"}
 
 
 @pytest.fixture(scope="module")
