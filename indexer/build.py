@@ -329,7 +329,8 @@ def _add_document(writer, document: Document) -> None:
         key=f"d:{document.doc_id}", kind=KIND_DOCUMENT, doc_id=document.doc_id,
         title=document.title, date=document.date, region=document.region,
         source=document.source, content_hash=document.content_hash,
-        paragraphs=len(document.paragraphs), **year)
+        paragraphs=len(document.paragraphs),
+        chars=sum(len(p.text) for p in document.paragraphs), **year)
     for paragraph in document.paragraphs:
         writer.add_document(
             key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,

@@ -104,7 +104,7 @@ class SearchEngine:
             raise QueryError(f"unknown sort {sort!r}: use 'relevance' or 'date'")
         searcher = self.searcher()
         parsed = parse_query(query, mode)
-        matches = match(searcher, parsed, _filter(doc, year_from, year_to))
+        matches = match(searcher, parsed, filter_query(doc, year_from, year_to))
         ranked = rank(searcher, parsed, matches, page * per_page, newest_first=sort == "date")
         hits = [self._hit(searcher.stored_fields(docnum), score, parsed)
                 for docnum, score in ranked[(page - 1) * per_page:]]
@@ -206,7 +206,8 @@ class SearchEngine:
         if cached_key == key:
             return cached
         records = [{"doc_id": d["doc_id"], "title": d.get("title", ""), "year": d.get("year") or None,
-                    "paragraphs": d.get("paragraphs", 0)}
+                    "paragraphs": d.get("paragraphs", 0), "region": d.get("region"),
+                    "chars": d.get("chars")}
                    for d in searcher.documents(kind=KIND_DOCUMENT)]
         records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
         self._records = (key, records)
@@ -229,7 +230,8 @@ def _check_positive(name: str, value) -> None:
         raise QueryError(f"{name} must be a positive whole number")
 
 
-def _filter(doc, year_from, year_to):
+def filter_query(doc=None, year_from=None, year_to=None):
+    """The Whoosh filter of a document and a year range (None when nothing narrows)."""
     parts = []
     if doc:
         parts.append(wq.Term("doc_id", doc))
