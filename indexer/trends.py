@@ -65,11 +65,12 @@ def _bucket(record: dict, by: str):
 
 
 def _buckets(records, by: str) -> list[dict]:
-    totals: dict = defaultdict(lambda: {"documents": 0, "chars": 0})
+    totals: dict = defaultdict(lambda: {"documents": 0, "chars": 0, "doc_ids": []})
     for record in records:
         bucket = totals[_bucket(record, by)]
         bucket["documents"] += 1
         bucket["chars"] += record.get("chars") or 0
+        bucket["doc_ids"].append(record["doc_id"])
     return [{"key": key, **totals[key]} for key in sorted(totals)]
 
 
