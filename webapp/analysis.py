@@ -86,8 +86,8 @@ def trends_page():
     def link(key):
         return _search_link(result, key)
     if result["by"] == "year":
-        charts["wide"] = line_chart(result, link, 960, 340, 5 if len(result["buckets"]) < 30 else 10)
-        charts["narrow"] = line_chart(result, link, 360, 260, 10 if len(result["buckets"]) < 30 else 20)
+        charts["wide"] = line_chart(result, link, 960, 340, max_labels=12)
+        charts["narrow"] = line_chart(result, link, 360, 260, max_labels=5)
     else:
         charts["wide"] = bar_chart(result, link, 960, 150)
         charts["narrow"] = bar_chart(result, link, 360, 110)

@@ -21,7 +21,7 @@ def nice_ceiling(value: float) -> float:
     return 10.0 * magnitude
 
 
-def line_chart(result: dict, link, width: int, height: int, label_every: int) -> Markup:
+def line_chart(result: dict, link, width: int, height: int, max_labels: int) -> Markup:
     """Occurrences per 10,000 characters by year, one line per query; ``link(key)`` is the
     URL a click on a year opens."""
     left, right, top, bottom = 44, 12, 14, 30
@@ -48,6 +48,8 @@ def line_chart(result: dict, link, width: int, height: int, label_every: int) ->
                      f'y2="{y(value):.1f}"/>')
         parts.append(f'<text class="tick" x="{left - 6}" y="{y(value) + 4:.1f}" '
                      f'text-anchor="end">{value:g}</text>')
+    label_every = next(step for step in (1, 2, 5, 10, 20, 25, 50, 100, 10 ** 6)
+                       if span / step <= max_labels)
     ticks = list(range(-(-first // label_every) * label_every, last + 1, label_every))
     for year in (first, last):  # the ends too, unless a round year sits too close
         if all(abs(year - tick) > label_every * 0.6 for tick in ticks):
