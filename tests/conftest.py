@@ -59,22 +59,30 @@ WEB_CORPUS = {
 }
 
 
+def written_corpus(tmp_path_factory, name: str, files: dict[str, str]) -> Path:
+    """A new temporary folder holding ``files`` (name → UTF-8 text)."""
+    corpus = tmp_path_factory.mktemp(name)
+    for file_name, text in files.items():
+        (corpus / file_name).write_text(text, encoding="utf-8")
+    return corpus
+
+
 @pytest.fixture(scope="session")
 def web_corpus(tmp_path_factory) -> Path:
     """A folder with four small documents whose paragraphs the web tests know."""
-    corpus = tmp_path_factory.mktemp("web-corpus")
-    for name, text in WEB_CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return corpus
+    return written_corpus(tmp_path_factory, "web-corpus", WEB_CORPUS)
 
 
 @pytest.fixture(scope="session")
 def web_index(web_corpus, tmp_path_factory) -> Path:
     """A real index built from ``web_corpus``."""
-    index = tmp_path_factory.mktemp("web-index")
-    # One build process: the tiny corpus gains nothing from more, and it keeps the fixture
-    # independent of the parallel builder (being reworked at the time of writing).
-    build_index(web_corpus, index)
+    return built_index(tmp_path_factory, "web-index", web_corpus)
+
+
+def built_index(tmp_path_factory, name: str, corpus: Path) -> Path:
+    """A new temporary folder holding a real index of ``corpus``."""
+    index = tmp_path_factory.mktemp(name)
+    build_index(corpus, index)
     return index
 
 
@@ -145,15 +153,10 @@ SERIES_CORPUS = {
 @pytest.fixture(scope="session")
 def series_corpus(tmp_path_factory) -> Path:
     """Two yearly reports of one series and a regulation: trends, 新提法 and comparison."""
-    corpus = tmp_path_factory.mktemp("series-corpus")
-    for name, text in SERIES_CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return corpus
+    return written_corpus(tmp_path_factory, "series-corpus", SERIES_CORPUS)
 
 
 @pytest.fixture(scope="session")
 def series_index(series_corpus, tmp_path_factory) -> Path:
     """A real index built from ``series_corpus``."""
-    index = tmp_path_factory.mktemp("series-index")
-    build_index(series_corpus, index)
-    return index
+    return built_index(tmp_path_factory, "series-index", series_corpus)
