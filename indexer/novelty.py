@@ -6,7 +6,7 @@ six words that recur in it; numbers, dates and runs that start or end on a funct
 not candidates. A candidate is new when it occurs literally (after normalisation) in none of
 the series' earlier documents: one Aho-Corasick scan of their text decides that for all
 candidates at once. Of the new ones only the shortest are kept (发展新质生产力 is new because
-新质生产力 is), and single-use combinations of old words are dropped as noise. The rest are
+新质生产力 is), and combinations of old words used in one paragraph only are dropped. The rest are
 ranked by prominence: occurrences, weighted up in headings.
 """
 
@@ -83,8 +83,8 @@ def _new_phrases(paragraphs: list[dict], earlier_texts: list[str]) -> list[dict]
     for phrase in minimal:
         seen = found[phrase]
         if seen["words"] > 1 and not seen["term"] and (
-                not seen.get("closed", True) or (seen["count"] < 2 and not seen["headings"])):
-            continue  # a fragment of a longer run, or a one-off combination of old words
+                not seen.get("closed", True) or (len(seen["paras"]) < 2 and not seen["headings"])):
+            continue  # a fragment of a longer run, or old words combined in one paragraph only
         if seen["count"] < 2 and not seen["headings"] and not seen["term"] and len(phrase) < 3:
             continue  # a rare two-character word used once: usually a name or a typo
         phrases.append({
