@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import unicodedata
 from functools import lru_cache
@@ -97,6 +98,17 @@ def literal_form(text: str) -> tuple[str, list[int]]:
             out.append(piece)
             origin.append(index)
     return "".join(out), origin
+
+
+_SPACE_IN_CJK = re.compile("(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])"
+                           "\\s+(?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])")
+_SPACES = re.compile(r"\s+")
+
+
+def literal_text(text: str) -> str:
+    """``literal_form``'s text without its offsets, ~10× faster, for counting over many
+    paragraphs (folded, white space between CJK characters dropped, other runs one space)."""
+    return _SPACES.sub(" ", _SPACE_IN_CJK.sub("", fold(text))).strip()
 
 
 def literal_query_form(text: str) -> str:

@@ -331,7 +331,8 @@ def _add_document(writer, document: Document) -> None:
         source=document.source, content_hash=document.content_hash,
         paragraphs=len(document.paragraphs), issuer=document.issuer,
         doc_number=document.doc_number, published=document.published,
-        source_name=document.source_name, **year)
+        source_name=document.source_name,
+        chars=sum(len(p.text) for p in document.paragraphs), **year)
     for paragraph in document.paragraphs:
         writer.add_document(
             key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,

@@ -180,6 +180,87 @@ def stats(index_dir, as_json):
 
 
 @cli.command()
+@click.argument("queries", nargs=-1, required=True)
+@index_option
+@click.option("--by", type=click.Choice(["year", "region"]), default="year", show_default=True)
+@click.option("--exact", is_flag=True, help="Each query is one literal phrase.")
+@click.option("--from", "year_from", type=int, help="First year.")
+@click.option("--to", "year_to", type=int, help="Last year.")
+@json_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per query and year).")
+def trends(queries, index_dir, by, exact, year_from, year_to, as_json, as_csv):
+    """How often each query occurs per year (or region), per 10,000 characters."""
+    from .trends import trends as run_trends, trends_csv
+    result = run_trends(SearchEngine(index_dir), [from_argv(q) for q in queries],
+                        mode="exact" if exact else "words", by=by, year_from=year_from,
+                        year_to=year_to)
+    if as_json or as_csv:
+        click.echo(json.dumps(result, ensure_ascii=False) if as_json else trends_csv(result),
+                   nl=as_json)
+        return
+    label = {"year": "year", "region": "region"}[by]
+    for series in result["series"]:
+        first, last = series["first"], series["last"]
+        span = f", first {first['year']} ¶{first['para']}, last {last['year']}" if first else ""
+        click.echo(click.style(f"{series['query']}: {series['occurrences']} occurrences in "
+                               f"{series['paragraphs']} paragraphs of {series['documents']} "
+                               f"documents{span}", bold=True))
+        click.echo(f"  {label:<10} {'docs':>5} {'paras':>6} {'occ':>6} {'per 10k':>8}")
+        for row in series["rows"]:
+            click.echo(f"  {str(row['key']):<10} {row['documents']:>5} {row['paragraphs']:>6} "
+                       f"{row['occurrences']:>6} {row['per_10k']:>8.2f}")
+
+
+@cli.command("new")
+@click.argument("doc_id")
+@index_option
+@json_option
+def new_formulations(doc_id, index_dir, as_json):
+    """Words and phrases of a document that no earlier document of its series used."""
+    from .novelty import new_formulations as find_new
+    result = find_new(SearchEngine(index_dir), doc_id)
+    if result is None:
+        raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    earlier = result["series"]["earlier"]
+    click.echo(click.style(result["title"], bold=True)
+               + f"  ({len(result['phrases'])} new against {len(earlier)} earlier "
+               f"{result['series']['kind']} of {result['series']['region'] or '—'})")
+    for phrase in result["phrases"]:
+        where = ", ".join(f"¶{p}" for p in phrase["paragraphs"][:8])
+        heading = " [heading]" if phrase["in_headings"] else ""
+        click.echo(f"  {phrase['phrase']}  ×{phrase['count']}{heading}  {where}")
+
+
+@cli.command()
+@click.argument("a_id", metavar="A")
+@click.argument("b_id", metavar="B")
+@index_option
+@json_option
+def compare(a_id, b_id, index_dir, as_json):
+    """Align B's paragraphs with A's and mark what changed (A: the earlier document)."""
+    from .compare import compare_documents
+    result = compare_documents(SearchEngine(index_dir), a_id, b_id)
+    if result is None:
+        raise PolicySearchError(f"no document with id {a_id!r} or {b_id!r} (list them with `show`)")
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    counts = result["counts"]
+    click.echo(click.style(f"{result['a']['title']} → {result['b']['title']}", bold=True))
+    click.echo(f"  same {counts['same']}, changed {counts['changed']}, new {counts['new']}, "
+               f"dropped {counts['dropped']} ({result['took_ms']} ms)")
+    marks = {"equal": lambda t: t, "delete": lambda t: click.style(f"[-{t}-]", fg="red"),
+             "insert": lambda t: click.style(f"{{+{t}+}}", fg="green")}
+    for row in result["rows"]:
+        where = f"A¶{row['a']['para'] if row['a'] else '-'} B¶{row['b']['para'] if row['b'] else '-'}"
+        click.echo(f"\n{row['status']:<8} {where}")
+        click.echo("  " + "".join(marks[op](text) for op, text in row["diff"]))
+
+
+@cli.command()
 @corpus_option
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)

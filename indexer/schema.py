@@ -16,7 +16,7 @@ from whoosh.system import pack_uint
 from .analysis import (GramTokenizer, cached_word_spans, gram_terms, literal_form,
                        word_analyzer, word_spans)
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 KIND_PARAGRAPH = "p"
 KIND_DOCUMENT = "d"
@@ -103,5 +103,6 @@ def make_schema() -> fields.Schema:
         source=fields.STORED(),
         content_hash=fields.STORED(),
         paragraphs=fields.STORED(),
+        chars=fields.STORED(),  # characters of the document's paragraphs (trends per 10,000)
         meta=fields.STORED(),
     )

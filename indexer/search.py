@@ -106,7 +106,7 @@ class SearchEngine:
         searcher = self.searcher()
         parsed = parse_query(query, mode)
         issued = self._issued_by(searcher, issuer) if issuer else None
-        matches = match(searcher, parsed, _filter(doc, year_from, year_to, issued))
+        matches = match(searcher, parsed, filter_query(doc, year_from, year_to, issued))
         ranked = rank(searcher, parsed, matches, page * per_page, newest_first=sort == "date")
         records = {d["doc_id"]: d for d in self._document_records(searcher)}
         hits = [self._hit(searcher.stored_fields(docnum), score, parsed, records)
@@ -221,8 +221,8 @@ class SearchEngine:
         if cached_key == key:
             return cached
         records = [{"doc_id": d["doc_id"], "title": d.get("title", ""), "year": d.get("year") or None,
-                    "paragraphs": d.get("paragraphs", 0),
-                    **{key: d.get(key) for key in OFFICIAL_FIELDS}}
+                    "paragraphs": d.get("paragraphs", 0), "region": d.get("region"),
+                    "chars": d.get("chars"), **{key: d.get(key) for key in OFFICIAL_FIELDS}}
                    for d in searcher.documents(kind=KIND_DOCUMENT)]
         records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
         self._records = (key, records)
@@ -245,7 +245,8 @@ def _check_positive(name: str, value) -> None:
         raise QueryError(f"{name} must be a positive whole number")
 
 
-def _filter(doc, year_from, year_to, doc_ids=None):
+def filter_query(doc=None, year_from=None, year_to=None, doc_ids=None):
+    """The Whoosh filter of a document, a year range and a set of documents (None when nothing narrows)."""
     parts = []
     if doc_ids is not None:
         # No document of that issuer: a term no document has, so nothing matches.

@@ -59,22 +59,30 @@ WEB_CORPUS = {
 }
 
 
+def written_corpus(tmp_path_factory, name: str, files: dict[str, str]) -> Path:
+    """A new temporary folder holding ``files`` (name → UTF-8 text)."""
+    corpus = tmp_path_factory.mktemp(name)
+    for file_name, text in files.items():
+        (corpus / file_name).write_text(text, encoding="utf-8")
+    return corpus
+
+
 @pytest.fixture(scope="session")
 def web_corpus(tmp_path_factory) -> Path:
     """A folder with four small documents whose paragraphs the web tests know."""
-    corpus = tmp_path_factory.mktemp("web-corpus")
-    for name, text in WEB_CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return corpus
+    return written_corpus(tmp_path_factory, "web-corpus", WEB_CORPUS)
 
 
 @pytest.fixture(scope="session")
 def web_index(web_corpus, tmp_path_factory) -> Path:
     """A real index built from ``web_corpus``."""
-    index = tmp_path_factory.mktemp("web-index")
-    # One build process: the tiny corpus gains nothing from more, and it keeps the fixture
-    # independent of the parallel builder (being reworked at the time of writing).
-    build_index(web_corpus, index)
+    return built_index(tmp_path_factory, "web-index", web_corpus)
+
+
+def built_index(tmp_path_factory, name: str, corpus: Path) -> Path:
+    """A new temporary folder holding a real index of ``corpus``."""
+    index = tmp_path_factory.mktemp(name)
+    build_index(corpus, index)
     return index
 
 
@@ -101,3 +109,54 @@ def no_index_client(tmp_path):
     app = create_app({"INDEX_DIR": str(empty), "CORPUS_DIR": str(tmp_path / "corpus"),
                       "PAGE_SIZE": 10, "TESTING": True})
     return app.test_client()
+
+
+SERIES_CORPUS = {
+    # Two years of one city's work report (a series) and a regulation (another kind).
+    "2022_江门市_政府工作报告.md": """# 2022年江门市政府工作报告
+
+## 一、2021年工作回顾
+
+乡村振兴取得新进展，全年新建高标准农田十万亩。
+
+制造业稳步发展，工业增加值增长百分之八。
+
+## 二、2022年主要任务
+
+全面推进乡村振兴，巩固拓展脱贫攻坚成果，乡村振兴示范村达到三十个。
+
+加快建设营商环境一流城市。
+""",
+    "2023_江门市_政府工作报告.md": """# 2023年江门市政府工作报告
+
+## 一、2022年工作回顾
+
+乡村振兴取得新进展，全年新建高标准农田十二万亩。
+
+制造业稳步发展，低空经济起步良好。
+
+## 二、发展新质生产力
+
+培育新质生产力，推动低空经济和乡村振兴融合发展。
+
+加快建设营商环境一流城市。
+""",
+    "2023_江门市_河道管理条例.md": """# 江门市河道管理条例
+
+第一条 为了加强河道管理，制定本条例。
+
+第二条 本市实行河长制，乡村振兴与河道治理统筹推进。
+""",
+}
+
+
+@pytest.fixture(scope="session")
+def series_corpus(tmp_path_factory) -> Path:
+    """Two yearly reports of one series and a regulation: trends, 新提法 and comparison."""
+    return written_corpus(tmp_path_factory, "series-corpus", SERIES_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def series_index(series_corpus, tmp_path_factory) -> Path:
+    """A real index built from ``series_corpus``."""
+    return built_index(tmp_path_factory, "series-index", series_corpus)
