@@ -23,6 +23,7 @@ from indexer.cleanup import PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, cl
 SECTION_SEPARATOR = " › "
 DOCUMENT_SUFFIXES = (".txt", ".md")
 USER_DICTIONARY = "userdict.txt"
+ABBREVIATION_LIST = "abbreviations.txt"  # the corpus's own abbreviations (indexer/abbreviations.py)
 MAX_HEADING = 40
 MIN_DUPLICATE = 20
 
@@ -102,7 +103,7 @@ def _strict(data: bytes, encoding: str) -> str | None:
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Yield every *.txt / *.md below corpus_dir sorted by relative path, skipping hidden files and userdict.txt."""
+    """Yield every *.txt / *.md below corpus_dir sorted by relative path, skipping hidden files, userdict.txt and abbreviations.txt."""
     corpus_dir = Path(corpus_dir)
     found: list[tuple[str, Path]] = []
     visited: set[str] = set()
@@ -119,7 +120,7 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
         for name in filenames:
             if name.startswith(".") or not name.lower().endswith(DOCUMENT_SUFFIXES):
                 continue
-            if top_level and name == USER_DICTIONARY:
+            if top_level and name in (USER_DICTIONARY, ABBREVIATION_LIST):
                 continue
             path = Path(root) / name
             found.append((path.relative_to(corpus_dir).as_posix(), path))
