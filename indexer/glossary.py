@@ -74,6 +74,10 @@ class Entry:
     written: str = ""
     aliases: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict:
+        """The JSON form (``define --json``, ``/api/define``)."""
+        return asdict(self)
+
     def keys(self) -> list[str]:
         """The comparison forms a query may contain: the term and its quoted parts."""
         return list(dict.fromkeys(literal_query_form(k) for k in [self.term, *self.aliases]))
