@@ -20,7 +20,7 @@ MAX_DEPTH = 10_000  # page * per_page: the engine collects every hit up to the p
 MAX_QUERY_CHARS = 200
 DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
-SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort")
+SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort", "expand")
 
 
 class BadParameter(BadRequest):
@@ -42,6 +42,7 @@ class SearchParams:
     year_from: int | None = None
     year_to: int | None = None
     sort: str = "relevance"
+    expand: bool = True
 
     def engine_kwargs(self) -> dict:
         """Keyword arguments for ``SearchEngine.search`` (everything but the query)."""
@@ -124,7 +125,8 @@ def search_params(args: MultiDict, default_per_page: int = 10) -> SearchParams:
         raise BadParameter(f"year_from ({year_from}) is after year_to ({year_to})")
     return SearchParams(q=query_text(args), mode=choice(args, "mode", MODES), page=page,
                         per_page=per_page, doc=doc_id(args), year_from=year_from,
-                        year_to=year_to, sort=choice(args, "sort", SORTS))
+                        year_to=year_to, sort=choice(args, "sort", SORTS),
+                        expand=choice(args, "expand", ("1", "0")) == "1")
 
 
 def document_params(args: MultiDict) -> tuple[str | None, str]:
