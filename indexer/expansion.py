@@ -145,3 +145,17 @@ def matched_by(text: str, parsed: ParsedQuery, expanded: Expanded | None = None,
                                     "expansion": expansion.to_dict()})
                     break
     return reasons
+
+
+def highlight_query(query: str, reasons: list[dict]) -> str:
+    """The query a hit's document link should highlight: for a hit of the expansion group,
+    the expansion's parts (quoted: literal) in place of the abbreviation it lacks."""
+    if not any(reason["how"] == EXPANSION for reason in reasons):
+        return query
+    terms = []
+    for reason in reasons:
+        if reason["how"] == EXPANSION:
+            terms += [f"“{part}”" for part in reason["expansion"]["parts"]]
+        else:
+            terms.append(reason["term"])
+    return " ".join(terms)

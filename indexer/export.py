@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 from urllib.parse import urlencode
 
+from .expansion import highlight_query
+
 MAX_ROWS = 10_000
 CHUNK = 500
 FORMATS = ("csv", "jsonl")
@@ -28,7 +30,8 @@ Link = Callable[[dict], str]
 def document_link(query: str, mode: str = "words", base: str = "") -> Link:
     """A function giving a hit's document-page link (``base`` + the path the web pages use)."""
     def link(hit: dict) -> str:
-        params = {"q": query} | ({"mode": mode} if mode != "words" else {})
+        params = {"q": highlight_query(query, hit.get("matched_by", []))}
+        params |= {"mode": mode} if mode != "words" else {}
         return f"{base}/doc/{hit['doc_id']}?{urlencode(params)}#p{hit['para']}"
     return link
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context
 
 from indexer import export
+from indexer.expansion import highlight_query
 
 from . import engine
 from .params import choice, search_params, single
@@ -21,7 +22,8 @@ def search():
     params = search_params(request.args, current_app.config["PAGE_SIZE"])
     result = engine().search(params.q, **params.engine_kwargs())
     for hit in result["hits"]:
-        hit["url"] = doc_url(hit["doc_id"], params.q, params.mode, hit["para"])
+        hit["url"] = doc_url(hit["doc_id"], highlight_query(params.q, hit["matched_by"]),
+                             params.mode, hit["para"])
     return jsonify(result)
 
 
@@ -34,7 +36,8 @@ def search_export():
     base = request.url_root.rstrip("/")
 
     def link(hit: dict) -> str:
-        return base + doc_url(hit["doc_id"], params.q, params.mode, hit["para"])
+        return base + doc_url(hit["doc_id"], highlight_query(params.q, hit["matched_by"]),
+                                     params.mode, hit["para"])
 
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
     response = Response(stream_with_context(export.chunks(started, fmt, link)),

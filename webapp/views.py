@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from indexer import QueryError
+from indexer.expansion import highlight_query
 
 from . import engine
 from .params import MAX_DEPTH, SearchParams, document_params, search_params
@@ -95,6 +96,7 @@ def search():
         more = per_doc.get(hit["doc_id"], 1) - 1
         hit["more_in_doc"] = more if (not params.doc and hit["doc_id"] not in first_on_page) else 0
         first_on_page.add(hit["doc_id"])
+        hit["link_q"] = highlight_query(params.q, hit["matched_by"])
     last_page = max(1, min(ceil(result["total"] / params.per_page), MAX_DEPTH // params.per_page))
     definitions = engine().glossary().found_in(params.q, limit=DEFINITIONS_SHOWN)
     doc_filter = next((d for d in result["facets"]["docs"] if d["doc_id"] == params.doc), None)
