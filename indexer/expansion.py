@@ -27,7 +27,7 @@ import numpy as np
 
 from . import glossary as corpus_glossary
 from .abbreviations import Expansion
-from .analysis import literal_form, literal_query_form, query_words, word_spans
+from .analysis import fold, literal_form, literal_query_form, query_words, word_spans
 from .matching import Matches, match, rank
 from .query import ParsedQuery, Term
 
@@ -125,10 +125,14 @@ def ranked_page(searcher, parsed: ParsedQuery, hits: Matches, expanded: Expanded
 def matched_by(text: str, parsed: ParsedQuery, expanded: Expanded | None = None,
                in_expansion_group: bool = False) -> list[dict]:
     """How a paragraph matched each positive term of ``parsed`` (terms it lacks are left out)."""
-    literal = literal_form(text)[0]
-    words = None
+    folded, literal, words = fold(text), None, None
     reasons = []
     for term in parsed.terms:
+        if term.literal in folded:  # the common case, without literal_form's per-character loop
+            reasons.append({"term": term.text, "how": LITERAL})
+            continue
+        if literal is None:
+            literal = literal_form(text)[0]
         if term.literal in literal:
             reasons.append({"term": term.text, "how": LITERAL})
             continue

@@ -114,16 +114,16 @@ class SearchEngine:
                                        newest_first=sort == "date")
         hits = [self._hit(searcher.stored_fields(docnum), score, parsed, expanded, wider)
                 for docnum, score, wider in ranked]
+        everything = expansion.all_matches(matches, expanded)
         answer = {
-            "query": query, "mode": mode, "tokens": parsed.tokens,
-            "total": len(expansion.all_matches(matches, expanded).ids),
+            "query": query, "mode": mode, "tokens": parsed.tokens, "total": len(everything.ids),
             "expansion_total": len(expanded.matches.ids) if expanded else 0,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
             "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
         }
         if facets:
-            answer["facets"] = self._facets(expansion.all_matches(matches, expanded), searcher)
+            answer["facets"] = self._facets(everything, searcher)
         return answer
 
     def _hit(self, stored: dict, score: float, parsed: ParsedQuery, expanded=None,

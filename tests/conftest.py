@@ -59,13 +59,24 @@ WEB_CORPUS = {
 }
 
 
+def write_corpus(folder: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (name → text) into ``folder`` as UTF-8 and return it."""
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def app_over(index: Path, corpus: Path):
+    """The Flask app over a real index (page size 10)."""
+    from webapp import create_app
+    return create_app({"INDEX_DIR": str(index), "CORPUS_DIR": str(corpus),
+                       "PAGE_SIZE": 10, "TESTING": True})
+
+
 @pytest.fixture(scope="session")
 def web_corpus(tmp_path_factory) -> Path:
     """A folder with four small documents whose paragraphs the web tests know."""
-    corpus = tmp_path_factory.mktemp("web-corpus")
-    for name, text in WEB_CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return corpus
+    return write_corpus(tmp_path_factory.mktemp("web-corpus"), WEB_CORPUS)
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +92,7 @@ def web_index(web_corpus, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def web_app(web_corpus, web_index):
     """The Flask app over the real index (page size 10)."""
-    from webapp import create_app
-    return create_app({"INDEX_DIR": str(web_index), "CORPUS_DIR": str(web_corpus),
-                       "PAGE_SIZE": 10, "TESTING": True})
+    return app_over(web_index, web_corpus)
 
 
 @pytest.fixture()
@@ -153,10 +162,7 @@ SHORTHAND_CORPUS = {
 @pytest.fixture(scope="session")
 def shorthand_corpus(tmp_path_factory) -> Path:
     """A folder with the two documents of ``SHORTHAND_CORPUS``."""
-    corpus = tmp_path_factory.mktemp("shorthand-corpus")
-    for name, text in SHORTHAND_CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return corpus
+    return write_corpus(tmp_path_factory.mktemp("shorthand-corpus"), SHORTHAND_CORPUS)
 
 
 @pytest.fixture(scope="session")
@@ -170,6 +176,4 @@ def shorthand_index(shorthand_corpus, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def shorthand_app(shorthand_corpus, shorthand_index):
     """The Flask app over ``shorthand_index`` (page size 10)."""
-    from webapp import create_app
-    return create_app({"INDEX_DIR": str(shorthand_index), "CORPUS_DIR": str(shorthand_corpus),
-                       "PAGE_SIZE": 10, "TESTING": True})
+    return app_over(shorthand_index, shorthand_corpus)

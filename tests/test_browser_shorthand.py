@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from load.server import production_server
-from test_browser import browser  # noqa: F401 - the shared Chromium fixture
+from test_browser import browser, watch_problems  # noqa: F401 - the shared Chromium fixture
 
 from indexer import build_index
 
@@ -34,10 +34,7 @@ def test_card_group_reasons_and_export(server, browser, width, tmp_path):  # noq
     context = browser.new_context(viewport={"width": width, "height": 900},
                                   accept_downloads=True)
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type in ("error", "warning") else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = watch_problems(page)
     try:
         page.goto(server + "/")
         page.fill("#q", "双区")

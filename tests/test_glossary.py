@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import app_over
 from indexer import SearchEngine, build_index
 from indexer import glossary as corpus_glossary
 from indexer.analysis import query_words, use_dictionary
@@ -165,11 +166,9 @@ def test_results_page_card_shows_the_definitions_of_terms_in_the_query(shorthand
 
 @pytest.fixture(scope="module")
 def seed_app(tmp_path_factory):
-    from webapp import create_app
     index = tmp_path_factory.mktemp("seed-index")
     build_index(SEED, index)
-    return create_app({"INDEX_DIR": str(index), "CORPUS_DIR": str(SEED), "PAGE_SIZE": 10,
-                       "TESTING": True})
+    return app_over(index, SEED)
 
 
 def test_seed_card_for_shuangqu(seed_app):
