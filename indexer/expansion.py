@@ -31,7 +31,8 @@ from .analysis import fold, literal_form, literal_query_form, query_words, word_
 from .matching import Matches, match, rank
 from .query import ParsedQuery, Term
 
-MAX_GROUPS = 36  # OR-groups an expanded query may grow to (distribution multiplies them)
+MAX_GROUPS = 36  # OR-groups expansions may grow a query to (distribution multiplies them);
+# the terms of a group that would pass it are left unexpanded
 
 LITERAL, WORDS, EXPANSION = "literal", "words", "expansion"
 
@@ -71,12 +72,14 @@ def expanded_query(parsed: ParsedQuery, glossary: corpus_glossary.Glossary
             if expansions:
                 found[term] = expansions
                 part_lists += [[_part(p) for p in e.parts] for e in expansions]
-        if np.prod([len(parts) for parts in part_lists]) > MAX_GROUPS:
-            return None, {}
+        if len(groups) + np.prod([len(parts) for parts in part_lists]) > MAX_GROUPS:
+            part_lists = []  # too many combinations: these alternatives stay as written
+            for term in alternatives:
+                found.pop(term, None)
         # (t ∨ a ∨ (p1 ∧ p2)) = (t ∨ a ∨ p1) ∧ (t ∨ a ∨ p2): one part of each expansion
         for picks in product(*part_lists):
             groups.append(tuple(dict.fromkeys(alternatives + picks)))
-    if not found or len(groups) > MAX_GROUPS:
+    if not found:
         return None, {}
     return ParsedQuery(parsed.raw, parsed.mode, tuple(groups), parsed.excluded), found
 

@@ -134,3 +134,18 @@ def test_api_carries_groups_and_matched_by(shorthand_app):
     assert [h["group"] for h in answer["hits"]] == ["query", "query", "expansion", "expansion"]
     assert answer["hits"][3]["matched_by"][0]["how"] == "expansion"
     assert shorthand_app.test_client().get("/api/search?q=双碳&expand=0").get_json()["total"] == 2
+
+
+def test_distribution_is_bounded():
+    from indexer.expansion import MAX_GROUPS, expanded_query
+    from indexer.glossary import Glossary
+    from indexer.query import parse_query
+    # 六稳 and 六保 have six parts each: 6 × 6 = 36 OR-groups, at the bound.
+    query, found = expanded_query(parse_query("六稳 OR 六保"), Glossary())
+    assert (len(query.groups), [t.text for t in found]) == (36, ["六稳", "六保"])
+    assert all(len(group) == 4 for group in query.groups)  # 六稳, 六保, one part of each
+    assert MAX_GROUPS == 36
+    query, found = expanded_query(parse_query("六稳 OR 六保 OR 三农 就业"), Glossary())
+    assert (query, found) == (None, {})  # 108 groups: that OR group stays as written
+    query, found = expanded_query(parse_query("六稳 六保 三农"), Glossary())
+    assert (len(query.groups), len(found)) == (15, 3)  # AND-ed terms add up: 6 + 6 + 3
