@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import abbreviations as abbreviation_lists
 from .analysis import fold, literal_query_form
-from .documents import Document, iter_corpus_files, read_document
+from .documents import SECTION_SEPARATOR, Document, iter_corpus_files, read_document
 
 GLOSSARY_FILE = "glossary.json"
 GLOSSARY_VERSION = 1
@@ -100,11 +100,13 @@ def extract(document: Document) -> list[Entry]:
     current: Entry | None = None
     continued = 0
 
-    def add(written, definition, kind, para, aliases=()):
+    def add(written, definition, kind, para, runs_on=False):
+        # runs_on: a section entry whose definition may still come on the next paragraphs
         term = clean_term(written)
         definition = definition.strip()[:MAX_DEFINITION]
-        if not is_term(term) or not _CJK.search(definition):
+        if not is_term(term) or not (runs_on or _CJK.search(definition)):
             return None
+        aliases = [clean_term(q) for q in re.findall(r"“([^“”]+)”", written)]
         entry = Entry(term, definition, kind, document.doc_id, para, document.title,
                       document.year, written.strip(),
                       [a for a in aliases if is_term(a) and a != term])
@@ -116,23 +118,16 @@ def extract(document: Document) -> list[Entry]:
         if _SECTION_TITLE.match(text):
             in_section, current = True, None
             continue
-        last_section = paragraph.section.rsplit(" › ", 1)[-1] if paragraph.section else ""
-        if paragraph.heading and not _SECTION_TITLE.match(last_section):
+        last_section = paragraph.section.rsplit(SECTION_SEPARATOR, 1)[-1]
+        glossary_section = bool(_SECTION_TITLE.match(last_section))
+        if paragraph.heading and not glossary_section:
             in_section, current = False, None
-        if in_section or _SECTION_TITLE.match(last_section):
+        if in_section or glossary_section:
             found = _ENTRY.match(text)
             if found:
-                written = found["term"]
-                aliases = [clean_term(q) for q in re.findall(r"“([^“”]+)”", written)]
                 definition = found["definition"]
-                current = Entry(clean_term(written), definition, "section", document.doc_id,
-                                paragraph.para, document.title, document.year, written.strip(),
-                                [a for a in aliases if is_term(a) and a != clean_term(written)])
+                current = add(found["term"], definition, "section", paragraph.para, runs_on=True)
                 continued = 0
-                if is_term(current.term):
-                    entries.append(current)
-                else:
-                    current = None
                 for inner in _QUOTED_POINTS.finditer(definition):
                     add(inner["term"], inner["definition"], "section", paragraph.para)
                 continue
@@ -148,7 +143,7 @@ def extract(document: Document) -> list[Entry]:
             add(found["term"], found["definition"] + "。", "defined", paragraph.para)
         for found in _ABBREVIATED.finditer(text):
             add(found["term"], _full_name(text, found.start()), "abbreviated", paragraph.para)
-    return [e for e in entries if e.definition]
+    return [e for e in entries if _CJK.search(e.definition)]
 
 
 def _full_name(text: str, end: int) -> str:
