@@ -108,7 +108,9 @@ class SearchEngine:
         searcher = self.searcher()
         parsed = parse_query(query, mode)
         matches = match(searcher, parsed, _filter(doc, year_from, year_to))
-        expanded = expansion.expand(searcher, parsed, self.glossary(), matches,
+        # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
+        glossary = expansion.vocabulary(self._local.generation)
+        expanded = expansion.expand(searcher, parsed, glossary, matches,
                                     _filter(doc, year_from, year_to)) if expand else None
         ranked = expansion.ranked_page(searcher, parsed, matches, expanded, page, per_page,
                                        newest_first=sort == "date")
