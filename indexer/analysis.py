@@ -124,19 +124,24 @@ def builtin_dictionary_path() -> Path:
 
 
 class Dictionary:
-    """A jieba tokenizer with the policy terms (and optionally a corpus user dictionary) loaded."""
+    """A jieba tokenizer with the policy terms (and optionally a corpus user dictionary and the
+    corpus glossary's terms, ``extra_words``, already folded) loaded."""
 
-    def __init__(self, extra_userdict: Path | None = None):
+    def __init__(self, extra_userdict: Path | None = None, extra_words: tuple[str, ...] = ()):
         self.files = [builtin_dictionary_path()]
         if extra_userdict is not None and extra_userdict.is_file():
             self.files.append(extra_userdict)
+        self.extra_words = tuple(extra_words)
         digest = hashlib.sha256(ANALYSIS_VERSION.encode())
         digest.update(jieba.__version__.encode())
         for path in self.files:
             digest.update(path.read_bytes())
+        if self.extra_words:
+            digest.update("\n".join(("glossary",) + self.extra_words).encode("utf-8"))
         self.fingerprint = digest.hexdigest()[:16]
+        glossary = [f"glossary ({len(self.extra_words)} terms)"] if self.extra_words else []
         self.description = " + ".join(
-            ["jieba " + jieba.__version__] + [p.name for p in self.files]
+            ["jieba " + jieba.__version__] + [p.name for p in self.files] + glossary
         ) + f" (analysis v{ANALYSIS_VERSION}, {self.fingerprint})"
         self._jieba = jieba.Tokenizer()
         self._fast = None
@@ -151,6 +156,9 @@ class Dictionary:
                 self._jieba.initialize()
                 for path in self.files:
                     self._jieba.load_userdict(str(path))
+                for word in self.extra_words:
+                    if not self._jieba.FREQ.get(word):  # a known word keeps its frequency
+                        self._jieba.add_word(word)
                 if rjieba is not None and not os.environ.get(PURE_JIEBA_ENV):
                     self._fast = self._accelerator()
                 self._ready = True
@@ -165,6 +173,8 @@ class Dictionary:
                     tag = (match.group(3) or "").strip()
                     # the frequency jieba itself settled on (it suggests one when none is given)
                     fast.add_word(word, self._jieba.FREQ.get(word, 0), tag)
+        for word in self.extra_words:
+            fast.add_word(word, self._jieba.FREQ.get(word, 0), "")
         return fast
 
     @property

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import store
+from . import export, store
 from .build import BuildSummary, build_index
 from .errors import PolicySearchError
 from .search import SearchEngine
@@ -95,24 +95,94 @@ def describe_build(summary: BuildSummary) -> str:
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--issuer", default=None,
               help="Only documents whose issuer (发文机关) contains this text.")
+@click.option("--no-expand", is_flag=True, help="Do not also search abbreviations' expansions.")
+@click.option("--all", "export_all", is_flag=True,
+              help=f"Export every hit (at most {export.MAX_ROWS:,}) with --csv or --jsonl.")
+@click.option("--csv", "as_csv", is_flag=True, help="With --all: CSV (UTF-8 with BOM).")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="With --all: one JSON object a line.")
 @json_option
-def search(query, index_dir, exact, limit, page, issuer, as_json):
+def search(query, index_dir, exact, limit, page, issuer, no_expand, export_all, as_csv, as_jsonl,
+           as_json):
     """Search the index; every word must occur, "quotes" mark a phrase."""
     query = from_argv(query)
-    result = SearchEngine(index_dir).search(query, mode="exact" if exact else "words",
-                                            page=page, per_page=limit,
-                                            issuer=from_argv(issuer) if issuer else None)
+    mode = "exact" if exact else "words"
+    issuer = from_argv(issuer) if issuer else None
+    engine = SearchEngine(index_dir)
+    if export_all or as_csv or as_jsonl:
+        export_hits(engine, query, mode, not no_expand, export_all, as_csv, as_jsonl, issuer)
+        return
+    result = engine.search(query, mode=mode, page=page, per_page=limit, expand=not no_expand,
+                           issuer=issuer)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
     click.echo(f"{result['total']} paragraphs for {' / '.join(result['tokens'])} "
                f"({result['mode']}, {result['took_ms']} ms)")
     for rank, hit in enumerate(result["hits"], (page - 1) * limit + 1):
+        if hit["group"] == "expansion" and rank == result["total"] - result["expansion_total"] + 1:
+            click.echo()
+            click.echo(click.style(f"— {result['expansion_total']} more through expansions: "
+                                   + describe_expansions(result["expansions"]), fg="cyan"))
         where = " › ".join(x for x in (hit["title"], hit["section"]) if x)
         click.echo()
         click.echo(click.style(f"{rank}. {where}", bold=True)
                    + click.style(f"  [{hit['doc_id']} ¶{hit['para']}]", dim=True))
         click.echo("   " + terminal_marks(hit["snippet"]))
+        click.echo(click.style("   " + describe_matched_by(hit["matched_by"]), dim=True))
+
+
+def describe_expansions(expansions: list[dict]) -> str:
+    """``双碳 → 碳达峰 + 碳中和; …`` for a search's expansions."""
+    return "; ".join(f"{e['term']} → {' + '.join(e['parts'])}" for e in expansions)
+
+
+def describe_matched_by(reasons: list[dict]) -> str:
+    """One line saying how a hit matched each term."""
+    said = []
+    for reason in reasons:
+        if reason["how"] == "literal":
+            said.append(f"{reason['term']}: literally")
+        elif reason["how"] == "words":
+            said.append(f"{reason['term']}: through the words {' / '.join(reason['words'])}"
+                        " (--exact for the literal phrase)")
+        else:
+            parts = " + ".join(reason["expansion"]["parts"])
+            said.append(f"{reason['term']}: through its expansion {parts}")
+    return "matched " + "; ".join(said)
+
+
+def export_hits(engine, query, mode, expand, export_all, as_csv, as_jsonl, issuer=None) -> None:
+    """``search --all --csv|--jsonl``: every hit to stdout, streamed."""
+    if not export_all or as_csv == as_jsonl:
+        raise click.UsageError("export with --all and one of --csv or --jsonl")
+    started = export.start(engine, query, mode=mode, expand=expand, issuer=issuer)
+    link = export.document_link(query, mode)
+    out = click.get_text_stream("stdout", encoding="utf-8")
+    for piece in export.chunks(started, "csv" if as_csv else "jsonl", link):
+        out.write(piece)
+    out.flush()
+    if started.truncated:
+        click.echo(f"note: exported the first {started.rows:,} of {started.total:,} hits "
+                   f"(at most {export.MAX_ROWS:,}); narrow the search for the rest", err=True)
+
+
+@cli.command()
+@click.argument("term")
+@index_option
+@json_option
+def define(term, index_dir, as_json):
+    """Show what the corpus's documents say a term means (their glossary)."""
+    term = from_argv(term)
+    entries = SearchEngine(index_dir).glossary().define(term)
+    if not entries:
+        raise PolicySearchError(f"no definition of {term!r} in the corpus's glossary")
+    if as_json:
+        click.echo(json.dumps({"term": term, "definitions": [e.to_dict() for e in entries]},
+                              ensure_ascii=False))
+        return
+    for entry in entries:
+        click.echo(click.style(entry.written or entry.term, bold=True) + "：" + entry.definition)
+        click.echo(click.style(f"   {entry.title} ¶{entry.para}  [{entry.doc_id}]", dim=True))
 
 
 def from_argv(text: str) -> str:

@@ -28,6 +28,7 @@ from indexer.formats import BODY, HEADING, TITLE, Block, Extracted
 
 SECTION_SEPARATOR = " › "
 USER_DICTIONARY = "userdict.txt"
+ABBREVIATION_LIST = "abbreviations.txt"  # the corpus's own abbreviations (indexer/abbreviations.py)
 MAX_HEADING = 40
 MIN_DUPLICATE = 20
 
@@ -111,7 +112,7 @@ def _strict(data: bytes, encoding: str) -> str | None:
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Yield every file below corpus_dir sorted by relative path, skipping hidden files and userdict.txt.
+    """Yield every file below corpus_dir sorted by relative path, skipping hidden files, userdict.txt and abbreviations.txt.
 
     Files no reader takes are yielded too: reading them gives a Skipped with the reason.
     """
@@ -131,7 +132,7 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
         for name in filenames:
             if name.startswith("."):
                 continue
-            if top_level and name == USER_DICTIONARY:
+            if top_level and name in (USER_DICTIONARY, ABBREVIATION_LIST):
                 continue
             path = Path(root) / name
             found.append((path.relative_to(corpus_dir).as_posix(), path))

@@ -18,10 +18,10 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from . import store
+from . import expansion, store
 from .analysis import active_dictionary, normalize, use_dictionary
 from .build import generation_dictionary
-from .matching import facet_counts, match, rank
+from .matching import facet_counts, match
 from .errors import PolicySearchError, QueryError
 from .query import ParsedQuery, parse_query
 from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
@@ -96,8 +96,11 @@ class SearchEngine:
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
-               facets: bool = False, issuer: str | None = None) -> dict:
-        """Run a user query and return the result object of ``policy-search search --json``."""
+               facets: bool = False, issuer: str | None = None, expand: bool = True) -> dict:
+        """Run a user query and return the result object of ``policy-search search --json``.
+
+        With ``expand``, paragraphs found only through an abbreviation's expansion follow the
+        query's own hits (``expansion.py``)."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -106,30 +109,40 @@ class SearchEngine:
         searcher = self.searcher()
         parsed = parse_query(query, mode)
         issued = self._issued_by(searcher, issuer) if issuer else None
-        matches = match(searcher, parsed, filter_query(doc, year_from, year_to, issued))
-        ranked = rank(searcher, parsed, matches, page * per_page, newest_first=sort == "date")
+        where = filter_query(doc, year_from, year_to, issued)
+        matches = match(searcher, parsed, where)
+        # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
+        glossary = expansion.vocabulary(self._local.generation)
+        expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
+        ranked = expansion.ranked_page(searcher, parsed, matches, expanded, page, per_page,
+                                       newest_first=sort == "date")
         records = {d["doc_id"]: d for d in self._document_records(searcher)}
-        hits = [self._hit(searcher.stored_fields(docnum), score, parsed, records)
-                for docnum, score in ranked[(page - 1) * per_page:]]
-        total = len(matches.ids)
+        hits = [self._hit(searcher.stored_fields(docnum), score, parsed, records, expanded, wider)
+                for docnum, score, wider in ranked]
+        everything = expansion.all_matches(matches, expanded)
         answer = {
-            "query": query, "mode": mode, "tokens": parsed.tokens, "total": total,
+            "query": query, "mode": mode, "tokens": parsed.tokens, "total": len(everything.ids),
+            "expansion_total": len(expanded.matches.ids) if expanded else 0,
+            "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
             "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
         }
         if facets:
-            answer["facets"] = self._facets(matches, searcher)
+            answer["facets"] = self._facets(everything, searcher)
         return answer
 
-    def _hit(self, stored: dict, score: float, parsed: ParsedQuery, records: dict) -> dict:
+    def _hit(self, stored: dict, score: float, parsed: ParsedQuery, records: dict,
+             expanded=None, wider: ParsedQuery | None = None) -> dict:
         text = stored["text"]
         record = records.get(stored["doc_id"], {})
         return {
             "doc_id": stored["doc_id"], "title": stored.get("title", ""),
             "year": stored.get("year") or None, "para": stored["para"],
-            "section": stored.get("section", ""), "snippet": snippet(text, parsed),
+            "section": stored.get("section", ""), "snippet": snippet(text, wider or parsed),
             "text": text, "score": round(float(score), 4),
             **{key: record.get(key) for key in OFFICIAL_FIELDS},
+            "group": "expansion" if wider else "query",
+            "matched_by": expansion.matched_by(text, parsed, expanded, wider is not None),
         }
 
     def _issued_by(self, searcher, issuer: str) -> list[str]:
@@ -139,6 +152,11 @@ class SearchEngine:
         wanted = normalize(re.sub(r"\s+", "", issuer))
         return [d["doc_id"] for d in self._document_records(searcher)
                 if d.get("issuer") and wanted in normalize(re.sub(r"\s+", "", d["issuer"]))]
+
+    def glossary(self):
+        """The glossary (and abbreviations) of the live generation."""
+        self.searcher()
+        return expansion.vocabulary(self._local.generation)
 
     def _facets(self, matches, searcher) -> dict:
         doc_counts = facet_counts(searcher, matches)

@@ -67,6 +67,13 @@ def written_corpus(tmp_path_factory, name: str, files: dict[str, str]) -> Path:
     return corpus
 
 
+def app_over(index: Path, corpus: Path):
+    """The Flask app over a real index (page size 10)."""
+    from webapp import create_app
+    return create_app({"INDEX_DIR": str(index), "CORPUS_DIR": str(corpus),
+                       "PAGE_SIZE": 10, "TESTING": True})
+
+
 @pytest.fixture(scope="session")
 def web_corpus(tmp_path_factory) -> Path:
     """A folder with four small documents whose paragraphs the web tests know."""
@@ -89,9 +96,7 @@ def built_index(tmp_path_factory, name: str, corpus: Path) -> Path:
 @pytest.fixture(scope="session")
 def web_app(web_corpus, web_index):
     """The Flask app over the real index (page size 10)."""
-    from webapp import create_app
-    return create_app({"INDEX_DIR": str(web_index), "CORPUS_DIR": str(web_corpus),
-                       "PAGE_SIZE": 10, "TESTING": True})
+    return app_over(web_index, web_corpus)
 
 
 @pytest.fixture()
@@ -150,6 +155,53 @@ SERIES_CORPUS = {
 }
 
 
+# A corpus written for the glossary, abbreviation, why-this-hit and export tests
+# (tests/test_glossary.py, test_expansion.py, test_export.py): every paragraph's part in
+# those tests is known from the text below.
+SHORTHAND_CORPUS = {
+    "2023_绿色发展工作报告.md": """# 2023年绿色发展工作报告
+
+## 一、工作回顾
+
+全面推进双碳工作，落实碳达峰碳中和目标任务。
+
+积极稳妥推进碳达峰碳中和，扎实开展碳达峰十大行动。
+
+制定碳达峰行动方案，推动能源结构优化。
+
+做好碳中和与碳达峰各项工作，完善能耗管理。
+
+双碳目标引领绿色转型。
+
+中国国际进口博览会（以下简称“进博会”）在上海成功举办。
+
+本办法所称“小微企业”是指小型企业和微型企业。
+
+培育科技型企业三百家。
+
+## 名词解释
+
+1.两新:大规模设备更新和消费品以旧换新。
+
+2.“四上”企业：
+
+规模以上工业、有资质的建筑业和限额以上批发零售业法人单位的统称。
+
+3.三个一：一张蓝图、一套机制、一个平台。
+""",
+    "2024_工作要点.md": """# 2024年工作要点
+
+## 一、重点任务
+
+办好第七届中国国际进口博览会。
+
+坚持一张蓝图绘到底，建立一套机制和一个平台。
+
+支持四上企业扩大生产。
+""",
+}
+
+
 @pytest.fixture(scope="session")
 def series_corpus(tmp_path_factory) -> Path:
     """Two yearly reports of one series and a regulation: trends, 新提法 and comparison."""
@@ -160,3 +212,21 @@ def series_corpus(tmp_path_factory) -> Path:
 def series_index(series_corpus, tmp_path_factory) -> Path:
     """A real index built from ``series_corpus``."""
     return built_index(tmp_path_factory, "series-index", series_corpus)
+
+
+@pytest.fixture(scope="session")
+def shorthand_corpus(tmp_path_factory) -> Path:
+    """A folder with the two documents of ``SHORTHAND_CORPUS``."""
+    return written_corpus(tmp_path_factory, "shorthand-corpus", SHORTHAND_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def shorthand_index(shorthand_corpus, tmp_path_factory) -> Path:
+    """A real index built from ``shorthand_corpus``."""
+    return built_index(tmp_path_factory, "shorthand-index", shorthand_corpus)
+
+
+@pytest.fixture(scope="session")
+def shorthand_app(shorthand_corpus, shorthand_index):
+    """The Flask app over ``shorthand_index`` (page size 10)."""
+    return app_over(shorthand_index, shorthand_corpus)

@@ -35,6 +35,15 @@ def browser():
         instance.close()
 
 
+def watch_problems(page) -> list[str]:
+    """The console errors and warnings and script errors of ``page``, as they happen."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
 def test_server_prints_its_url(server):
     assert server.startswith("http://127.0.0.1:")
 
@@ -44,10 +53,7 @@ def test_search_click_and_land_on_the_marked_paragraph(server, browser, javascri
     context = browser.new_context(viewport={"width": 390, "height": 640},
                                   java_script_enabled=javascript)
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type in ("error", "warning") else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = watch_problems(page)
     try:
         page.goto(server + "/")
         assert page.evaluate("document.activeElement.id") == "q"  # autofocus
