@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.bench.relevance run  [--index DIR] [--k1 K] [--b B] [--title-boost T] [--section-boost S]
     .venv/bin/python -m tests.bench.relevance grid [--index DIR] --k1 1.2,1.5 --b 0.75,0.5,0.3
-    .venv/bin/python -m tests.bench.relevance pool [--index DIR]     # add new top-10 results to pool.tsv
+    .venv/bin/python -m tests.bench.relevance pool [--index DIR] [--k1 …] [--b …]  # add new top-10 results to pool.tsv
     .venv/bin/python -m tests.bench.relevance show [--index DIR] [--unjudged]   # the blind judging view
 
 Without --index it builds the engine index of ../shared/corpus national-reports + provincial-2026
@@ -54,14 +54,23 @@ def open_systems(args, work: Path) -> Systems:
 
 # ---------------------------------------------------------------- pool and judging view
 
-def make_pool(systems: Systems, queries: list[str]) -> int:
-    """Append every top-10 key not yet pooled, shuffled per query; returns how many were added."""
+def make_pool(systems: Systems, queries: list[str], settings: list[EngineParams]) -> int:
+    """Append every top-10 key not yet pooled, shuffled per query; returns how many were added.
+
+    The engine contributes its top 10 under every one of ``settings`` (a tuning grid), so
+    the grid is measured on judged paragraphs only.
+    """
     rows = read_tsv(POOL)
     pooled = {(q, k) for q, k in rows}
+    found: dict[str, set[str]] = {q: set() for q in queries}
+    for params in settings:
+        apply_engine_params(params)
+        for query in queries:
+            found[query].update(systems.top("engine", query))
     added = 0
     for query in queries:
-        new = sorted({key for system in SYSTEMS for key in systems.top(system, query)}
-                     - {k for q, k in pooled if q == query})
+        found[query].update(key for system in BASELINES for key in systems.top(system, query))
+        new = sorted(found[query] - {k for q, k in pooled if q == query})
         random.Random(f"pool:{query}").shuffle(new)
         rows.extend([query, key] for key in new)
         added += len(new)
@@ -179,7 +188,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
         systems = open_systems(args, Path(tmp))
         if args.command == "pool":
-            print(f"{make_pool(systems, queries)} paragraphs added to {POOL}")
+            settings = [EngineParams(k1=k1, b=b) for k1, b in
+                        itertools.product(floats(args.k1 or "1.2"), floats(args.b or "0.75"))]
+            print(f"{make_pool(systems, queries, settings)} paragraphs added to {POOL}")
         elif args.command == "show":
             show_pool(systems, args.unjudged)
         elif args.command == "grid":
