@@ -6,7 +6,7 @@ Reads the documents (national-reports + provincial-2026 of ../shared/corpus by d
 indexer.documents and counts the paragraphs under 40 characters: how many are flagged as
 headings, and how many of the others look like one by a rule of thumb kept apart from the
 detector (an outline marker 一、 （一） 1. （1） 第一， 一是 首先 with text after it, or no closing
-punctuation at all). It prints both samples for reading: the unflagged look-alikes and the
+punctuation at all; not a bare marker left by a broken line, not a name line). It prints both samples for reading: the unflagged look-alikes and the
 flagged lines (where false positives hide).
 """
 
@@ -26,10 +26,15 @@ LOOKS_LIKE_OUTLINE = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.．、](?!\d)"
     r"|第[一二三四五六七八九十]{1,3}[、，,]|[一二三四五六七八九十]{1,2}是|首先|其次|最后)\S{2,}")
 UNPUNCTUATED = re.compile(r"[^。！？!?；;：:，,…、”’）)》」』]$")
+# Not titles: a marker left alone by a broken line ("二是", "第一，") and name lines ("省长 孟凡利").
+BARE_MARKER = re.compile(r"^(?:[一二三四五六七八九十]{1,2}[是要]|第[一二三四五六七八九十]{1,3}[，,、]|首先[，,]?)$")
+NAME_LINE = re.compile(r"\s|·")
 
 
 def looks_like_heading(text: str) -> bool:
     """The rule of thumb: an outline marker with text after it, or a line with no closing punctuation."""
+    if BARE_MARKER.match(text) or NAME_LINE.search(text):
+        return False
     return bool(LOOKS_LIKE_OUTLINE.match(text) or UNPUNCTUATED.search(text))
 
 

@@ -1,7 +1,7 @@
 """Relevance benchmark of issue 13: nDCG@10, P@10 and grade-2 share of engine, FTS5 and stock.
 
     .venv/bin/python -m tests.bench.relevance run  [--index DIR] [--k1 K] [--b B] [--title-boost T] [--section-boost S]
-    .venv/bin/python -m tests.bench.relevance grid [--index DIR] --k1 1.2,1.5 --b 0.75,0.5,0.3
+    .venv/bin/python -m tests.bench.relevance grid [--index DIR] --k1 1.2,1.5 --b 0.75,0.5,0.3 [--section-boost 0,1.5,3]
     .venv/bin/python -m tests.bench.relevance pool [--index DIR] [--k1 …] [--b …]  # add new top-10 results to pool.tsv
     .venv/bin/python -m tests.bench.relevance show [--index DIR] [--unjudged]   # the blind judging view
 
@@ -152,25 +152,33 @@ def print_report(results: dict, queries: list[str], label: str) -> None:
         print(f"  {name}\t{query}\t{key}")
 
 
-def run_grid(systems: Systems, queries: list[str], judgments: Judgments, k1s, bs) -> None:
-    """Engine metrics for every (k1, b), beside the baselines measured once."""
+def run_grid(systems: Systems, queries: list[str], judgments: Judgments,
+             settings: list[EngineParams]) -> None:
+    """Engine metrics for every setting of the grid, beside the baselines measured once."""
     baselines = measure(systems, queries, judgments, BASELINES)
     for name in BASELINES:
         print("{}: nDCG@10 {:.3f}  P@10 {:.2f}  grade-2 share {:.2f}".format(name, *overall(baselines[name])))
-    print("\n| k1 | b | nDCG@10 | P@10 | grade-2 | vs fts5 +/−/= | vs stock +/−/= | unjudged |")
-    print("|---|---|---|---|---|---|---|---|")
-    for k1, b in itertools.product(k1s, bs):
-        apply_engine_params(EngineParams(k1=k1, b=b))
+    print("\n| engine | nDCG@10 | P@10 | grade-2 | vs fts5 +/−/= | vs stock +/−/= | unjudged |")
+    print("|---|---|---|---|---|---|---|")
+    for params in settings:
+        apply_engine_params(params)
         engine = measure(systems, queries, judgments, ("engine",))["engine"]
         ndcg, precision, substantive = overall(engine)
         versus = ["{}/{}/{}".format(*wins(engine, baselines[name])) for name in BASELINES]
         unjudged = sum(len(s.unjudged) for s in engine.values())
-        print(f"| {k1:g} | {b:g} | {ndcg:.3f} | {precision:.2f} | {substantive:.2f} | "
+        print(f"| {params.label()} | {ndcg:.3f} | {precision:.2f} | {substantive:.2f} | "
               f"{versus[0]} | {versus[1]} | {unjudged} |")
 
 
-def floats(text: str) -> list[float]:
-    return [float(x) for x in text.split(",")]
+def floats(text: str | None) -> list[float | None]:
+    """A comma-separated list of numbers; [None] (keep matching.py's value) when not given."""
+    return [float(x) for x in text.split(",")] if text else [None]
+
+
+def grid_settings(args) -> list[EngineParams]:
+    """Every combination of the --k1, --b, --title-boost and --section-boost lists."""
+    return [EngineParams(*values) for values in itertools.product(
+        floats(args.k1), floats(args.b), floats(args.title_boost), floats(args.section_boost))]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -178,27 +186,25 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("run", "grid", "pool", "show"))
     parser.add_argument("--index", type=Path, help="an engine index of national-reports + provincial-2026")
-    parser.add_argument("--k1", help="engine BM25 k1 (grid: comma-separated)")
-    parser.add_argument("--b", help="engine BM25 b (grid: comma-separated)")
-    parser.add_argument("--title-boost", type=float)
-    parser.add_argument("--section-boost", type=float)
+    parser.add_argument("--k1", help="engine BM25 k1 (grid, pool: comma-separated)")
+    parser.add_argument("--b", help="engine BM25 b (grid, pool: comma-separated)")
+    parser.add_argument("--title-boost", help="engine title field boost (grid, pool: comma-separated)")
+    parser.add_argument("--section-boost", help="engine section field boost (grid, pool: comma-separated)")
     parser.add_argument("--unjudged", action="store_true", help="show: only paragraphs not judged yet")
     args = parser.parse_args(argv)
     queries = read_queries()
     with tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
         systems = open_systems(args, Path(tmp))
         if args.command == "pool":
-            settings = [EngineParams(k1=k1, b=b) for k1, b in
-                        itertools.product(floats(args.k1 or "1.2"), floats(args.b or "0.75"))]
-            print(f"{make_pool(systems, queries, settings)} paragraphs added to {POOL}")
+            print(f"{make_pool(systems, queries, grid_settings(args))} paragraphs added to {POOL}")
         elif args.command == "show":
             show_pool(systems, args.unjudged)
         elif args.command == "grid":
-            run_grid(systems, queries, Judgments.read(JUDGMENTS),
-                     floats(args.k1 or "1.2"), floats(args.b or "0.75"))
+            run_grid(systems, queries, Judgments.read(JUDGMENTS), grid_settings(args))
         else:
             params = EngineParams(float(args.k1) if args.k1 else None, float(args.b) if args.b else None,
-                                  args.title_boost, args.section_boost)
+                                  float(args.title_boost) if args.title_boost else None,
+                                  float(args.section_boost) if args.section_boost else None)
             apply_engine_params(params)
             results = measure(systems, queries, Judgments.read(JUDGMENTS), SYSTEMS)
             print_report(results, queries, params.label())
