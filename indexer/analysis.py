@@ -27,7 +27,9 @@ except ImportError:  # pragma: no cover - the accelerator is optional
     rjieba = None
 from whoosh.analysis import Filter, Token, Tokenizer
 
-ANALYSIS_VERSION = "4"  # bump when tokens change: an incremental build then rebuilds fully
+# Bump when tokens change: an incremental build then rebuilds fully. v4: document-number
+# brackets fold to (); v5: outline headings ("四是…。", "（一）…。") change the indexed sections.
+ANALYSIS_VERSION = "5"
 PURE_JIEBA_ENV = "POLICY_SEARCH_PURE_JIEBA"  # set to 1 to segment without the jieba-rs accelerator
 
 jieba.setLogLevel(60)

@@ -326,28 +326,83 @@ _HEADING_STYLES: list[tuple[int, re.Pattern]] = [
     (2, re.compile(rf"^第[{_CN_NUM}\d]+章(?:\s|$)")),
     (3, re.compile(rf"^第[{_CN_NUM}\d]+节(?:\s|$)")),
     (4, re.compile(r"^(?:\d{4}年|“[^”]{2,8}”)[^。，；]{0,24}(?:回顾|安排|任务|成就|总结|要求|建议|部署|工作)$")),
-    (5, re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]")),
+    (5, re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|结束语$)")),
     (6, re.compile(r"^第[一二三四五六七八九十]{1,3}[、，,]")),
     (7, re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]")),
     (8, re.compile(r"^\d{1,2}[.．、](?!\d)[^:：]*$")),
     (9, re.compile(r"^[（(]\d{1,2}[）)]")),
+    # "一是…" / "首先…" items are the lowest outline level; a bare "一是" is a broken line, not a title.
+    (10, re.compile(r"^(?:[一二三四五六七八九十]{1,2}是|首先|其次|再次|最后)(?!是)[，,]?[^，,\s]{2}")),
 ]
 _ARTICLE = re.compile(rf"^(第[{_CN_NUM}\d]+条(?:之[一二三四五六七八九十]+)?)(?:\s|$)")
+# An outline item may be one sentence closed by 。 ("（三）着力扩大国内需求。", "四是…。"):
+# numbered styles only, one sentence, and it must open a section (see _opens_section).
+_CLOSABLE_RANKS = frozenset({5, 6, 7, 8, 9})
+_ONE_SENTENCE = re.compile(r"^[^。！？!?；;：:…]+。$")
+_ENUMERATED_ITEM = re.compile(r"^[一二三四五六七八九十]{1,2}是")
+MAX_CLOSED_HEADING = 60  # a closed outline title is longer than a bare one ("（一）久久为功推动…城市群。")
 
 
-def heading_rank(line: _Line) -> int | None:
-    """Rank of a heading style (smaller = higher in the hierarchy), or None for body text."""
+def heading_rank(line: _Line, following: _Line | None = None,
+                 preceding: _Line | None = None) -> int | None:
+    """Rank of a heading style (smaller = higher in the hierarchy), or None for body text.
+
+    A line closed by 。 is a heading only given its neighbours: the line after it must be its
+    body (not a sibling item of the same style) and the line before it must not leave a list
+    open with ；.
+    """
     if line.markdown_depth:
         return line.markdown_depth - 10
     text = line.text
-    if line.table or len(text) > MAX_HEADING or text[-1] in TERMINAL + "，," or "。" in text:
+    if line.table or _ARTICLE.match(text):
         return None
-    if _ARTICLE.match(text):
+    if text.endswith("。") and len(text) <= MAX_CLOSED_HEADING and _ONE_SENTENCE.match(text):
+        rank = _style_rank(text)
+        closable = rank in _CLOSABLE_RANKS or (rank == 10 and _ENUMERATED_ITEM.match(text))
+        return rank if closable and _opens_section(rank, following, preceding) else None
+    if len(text) > MAX_HEADING or text[-1] in TERMINAL + "，," or "。" in text:
         return None
+    return _style_rank(text)
+
+
+def _style_rank(text: str) -> int | None:
     for rank, pattern in _HEADING_STYLES:
         if pattern.match(text):
             return rank
     return None
+
+
+def _opens_section(rank: int, following: _Line | None, preceding: _Line | None) -> bool:
+    # "一、节约能源…；/ 二、…；/ 三、…。" is a list, and so are short items in a row; a title has a body.
+    if following is None or following.table or following.markdown_depth:
+        return False
+    if preceding is not None and (preceding.text[-1] in "；;" or _style_rank(preceding.text) == rank):
+        return False
+    return _style_rank(following.text) != rank
+
+
+def _nests(rank: int, text: str, stack: list[tuple[int, str]]) -> bool:
+    # A closed title ("三、…。") goes under the current heading, or follows one of its ancestors
+    # as the next number; never above them all and never back in the count (in a report whose
+    # parts are "六、…" › "第一、…", a following "三、…。" is an item of a list).
+    if not stack or rank > stack[-1][0]:
+        return True
+    sibling = next((heading for r, heading in stack if r == rank), None)
+    if sibling is None:
+        return False
+    before, number = _ordinal(sibling), _ordinal(text)
+    return before is None or number is None or number == before + 1
+
+
+_ORDINAL = re.compile(r"^(?:第|[（(])?([一二三四五六七八九十]{1,3}|\d{1,2})")
+
+
+def _ordinal(text: str) -> int | None:
+    match = _ORDINAL.match(text)
+    if not match:
+        return None
+    numeral = match.group(1)
+    return int(numeral) if numeral.isdigit() else _cn_small(numeral)
 
 
 def _sectioned(lines: list[_Line], title_index: int | None) -> list[Paragraph]:
@@ -359,7 +414,11 @@ def _sectioned(lines: list[_Line], title_index: int | None) -> list[Paragraph]:
         if index == title_index:
             paragraphs.append(Paragraph(number, line.text, "", True, 1))
             continue
-        rank = None if line.preamble else heading_rank(line)
+        rank = None if line.preamble else heading_rank(
+            line, lines[index + 1] if index + 1 < len(lines) else None,
+            lines[index - 1] if index else None)
+        if rank is not None and line.text.endswith("。") and not _nests(rank, line.text, stack):
+            rank = None
         if rank is not None:
             while stack and stack[-1][0] >= rank:
                 stack.pop()
