@@ -15,13 +15,14 @@ from collections import Counter, OrderedDict
 import time
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from . import store
 from .analysis import active_dictionary, use_dictionary
 from .build import generation_dictionary
-from .matching import facet_counts, match, rank
+from .matching import Postings, facet_counts, match, rank
 from .errors import PolicySearchError, QueryError
 from .query import ParsedQuery, parse_query
 from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
@@ -158,10 +159,11 @@ class SearchEngine:
         if record is None:
             return None
         parsed = parse_query(query, mode) if query else None
-        hits = set()
-        if parsed is not None:
-            hits = set(match(searcher, parsed, wq.Term("doc_id", doc_id)).ids.tolist())
         stored_paragraphs = self._stored_paragraphs(searcher, doc_id)
+        hits = set()
+        if parsed is not None and stored_paragraphs:
+            within = np.array(sorted(n for n, _ in stored_paragraphs), dtype=np.int64)
+            hits = set(match(searcher, parsed, within=within).ids.tolist())
         paragraphs = []
         for docnum, stored in stored_paragraphs:
             paragraph = {"para": stored["para"], "section": stored.get("section", ""),
@@ -186,8 +188,8 @@ class SearchEngine:
             if cached is not None:
                 self._paragraph_cache.move_to_end(key)
                 return cached
-        stored = sorted(((n, searcher.stored_fields(n))
-                         for n in searcher.document_numbers(doc_id=doc_id, kind=KIND_PARAGRAPH)),
+        numbers = Postings.of(searcher).document_numbers(doc_id, KIND_PARAGRAPH)
+        stored = sorted(((n, searcher.stored_fields(n)) for n in numbers.tolist()),
                         key=lambda item: item[1]["para"])
         with self._lock:
             self._paragraph_cache[key] = stored
