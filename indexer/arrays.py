@@ -28,6 +28,7 @@ import mmap
 import os
 import struct
 from array import array
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +67,7 @@ class ArrayWriter:
         columns["starts"].append(len(columns["ids"]))
         if fieldname in POSITIONED_FIELDS:
             positions = columns["positions"]
-            decode = self.decode_positions
-            for value in values:
-                positions.extend(decode(value))
+            positions.extend(chain.from_iterable(map(self.decode_positions, values)))
             columns["position_starts"].append(len(positions))
 
     def write(self, path: Path) -> None:

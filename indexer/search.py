@@ -77,7 +77,7 @@ class SearchEngine:
             self.searcher()
             active_dictionary().cut("预热")
             self.documents()
-            self.search("政策")
+            self.search("政策", facets=True)  # facets: the per-paragraph document codes too
         except PolicySearchError:
             pass
         except Exception:  # noqa: BLE001 - reported, then left to the requests
