@@ -38,6 +38,7 @@ EXTENSION = ".arrays"
 # The fields searched through arrays: words and grams, and the ids documents are found by.
 ARRAY_FIELDS = ("doc_id", "grams", "kind", "section", "text", "title")
 POSITIONED_FIELDS = ("grams",)
+REMEMBERED_TERMS = 100_000  # term numbers remembered per segment (a dict entry each)
 
 
 class ArrayWriter:
@@ -121,9 +122,19 @@ class SegmentArrays:
             for fieldname, columns in header.items()}
         self._terms_at = {fieldname: base + header[fieldname]["terms"][0]
                           for fieldname in header}
+        self._numbers: dict[tuple[str, bytes], int] = {}  # looked-up terms (bounded)
 
     def term_number(self, fieldname: str, term: bytes) -> int:
         """The term's index in its field, or -1 (a binary search over the mapped terms)."""
+        key = (fieldname, term)
+        number = self._numbers.get(key)
+        if number is None:
+            if len(self._numbers) >= REMEMBERED_TERMS:
+                self._numbers.clear()
+            number = self._numbers[key] = self._search(fieldname, term)
+        return number
+
+    def _search(self, fieldname: str, term: bytes) -> int:
         columns = self.fields.get(fieldname)
         if columns is None:
             return -1

@@ -47,6 +47,8 @@ class Matches:
 
     ids: np.ndarray                 # sorted document numbers
     literal_counts: np.ndarray      # per id: how many positive terms it contains literally
+    literals: tuple = ()            # per positive term (parsed.terms order): the sorted numbers
+                                    # of the paragraphs containing it literally (matching or not)
 
 
 def match(searcher, parsed: ParsedQuery, filter_query: wq.Query | None = None,
@@ -81,7 +83,7 @@ def match(searcher, parsed: ParsedQuery, filter_query: wq.Query | None = None,
     counts = np.zeros(len(matched), dtype=np.int64)
     for literal in literals:
         counts += np.isin(matched, literal, assume_unique=True)
-    return Matches(matched, counts)
+    return Matches(matched, counts, tuple(literals))
 
 
 def rank(searcher, parsed: ParsedQuery, matches: Matches, limit: int,

@@ -160,17 +160,22 @@ class SearchEngine:
             return None
         parsed = parse_query(query, mode) if query else None
         stored_paragraphs = self._stored_paragraphs(searcher, doc_id)
-        hits = set()
+        hits, marked = set(), set()
         if parsed is not None and stored_paragraphs:
             within = np.array(sorted(n for n, _ in stored_paragraphs), dtype=np.int64)
-            hits = set(match(searcher, parsed, within=within).ids.tolist())
+            matches = match(searcher, parsed, within=within)
+            hits = set(matches.ids.tolist())
+            # Only hits and paragraphs holding a term literally have anything to mark: the
+            # others (most of a long document) skip the per-character highlighting.
+            marked = hits.union(*(literal.tolist() for literal in matches.literals))
         paragraphs = []
         for docnum, stored in stored_paragraphs:
             paragraph = {"para": stored["para"], "section": stored.get("section", ""),
                          "text": stored["text"], "heading": bool(stored.get("heading")),
                          "level": stored.get("level") or 0}
             if parsed is not None:
-                paragraph["html"] = highlight(stored["text"], parsed, is_hit=docnum in hits)
+                paragraph["html"] = highlight(stored["text"], parsed if docnum in marked else None,
+                                              is_hit=docnum in hits)
                 paragraph["matched"] = docnum in hits
             paragraphs.append(paragraph)
         return {

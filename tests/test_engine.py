@@ -293,3 +293,20 @@ def test_every_paragraph_containing_the_query_literally_is_a_hit(recall_engine, 
             assert parsed.terms[0].literal == literal_form(query.strip("“”\"「」『』"))[0].strip() \
                 or parsed.terms[0].literal == literal_form(query)[0].strip()
             assert all(contains(text, parsed.terms[0].literal) for text in hits), query
+
+
+@pytest.mark.parametrize("query", ["乡村振兴", "乡村", "人才 返乡", "乡村 -示范", "技术企业",
+                                   "“乡村振兴”", "的"])
+def test_document_page_marks_and_matches_like_search_and_highlight(engine, query):
+    # The page matches only its own paragraphs and highlights only those with something to
+    # mark; the reference is the whole-index search filtered to the document, and highlight()
+    # run on every paragraph.
+    from indexer.snippets import highlight
+    parsed = parse_query(query)
+    for record in engine.documents():
+        page = engine.document(record["doc_id"], query)
+        searched = engine.search(query, doc=record["doc_id"], per_page=1000)
+        assert [p["para"] for p in page["paragraphs"] if p["matched"]] == \
+            sorted(h["para"] for h in searched["hits"])
+        assert [p["html"] for p in page["paragraphs"]] == \
+            [highlight(p["text"], parsed, is_hit=p["matched"]) for p in page["paragraphs"]]

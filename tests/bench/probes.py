@@ -95,7 +95,7 @@ def probe_first_calls(index_dir: str, queries_file: str) -> dict:
     page_with_query, page_plain = [], []
     all_docs = sorted(d["doc_id"] for d in engine.documents())
     unopened = [d for d in all_docs[len(all_docs) // 3:] + all_docs[:len(all_docs) // 3]
-                if d not in top_docs][:len(page_with_query)] or all_docs[:1]
+                if d not in top_docs][:len(top_docs)] or all_docs[:1]
     for (text, mode), doc in zip(queries, top_docs):
         if doc is None:
             continue
@@ -113,7 +113,8 @@ def probe_first_calls(index_dir: str, queries_file: str) -> dict:
         repeated.append((time.perf_counter() - started) * 1000)
     return {"warm_up_seconds": warm_up_seconds, "first_ms": first, "repeated_ms": repeated,
             "document_with_query_ms": page_with_query, "document_ms": page_plain,
-            "rss_kb": vm_status_kb("VmRSS"), "load_average": os.getloadavg()}
+            "rss_kb": vm_status_kb("VmRSS"), "rss_anon_kb": vm_status_kb("RssAnon"),
+            "rss_file_kb": vm_status_kb("RssFile"), "load_average": os.getloadavg()}
 
 
 def probe_http_first_calls(index_dir: str, queries_file: str, threads: int = 8) -> dict:
@@ -169,14 +170,16 @@ def probe_http_first_calls(index_dir: str, queries_file: str, threads: int = 8) 
             with ThreadPoolExecutor(threads) as pool:
                 answers = list(pool.map(timed, queries))
             with open(f"/proc/{server.pid}/status", encoding="ascii") as status:
-                rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+                memory = {line.split(":")[0]: int(line.split()[1]) for line in status
+                          if line.startswith(("VmRSS:", "RssAnon:", "RssFile:"))}
         finally:
             server.terminate()
             server.wait(timeout=30)
     return {"start_to_first_answer_seconds": start_seconds,
             "first_ms": [ms for ms, _ in answers],
             "statuses": sorted({status for _, status in answers}),
-            "server_rss_kb": rss_kb, "load_average": os.getloadavg()}
+            "server_rss_kb": memory["VmRSS"], "server_rss_anon_kb": memory.get("RssAnon", 0),
+            "server_rss_file_kb": memory.get("RssFile", 0), "load_average": os.getloadavg()}
 
 
 def main(argv: list[str]) -> int:
