@@ -1,11 +1,11 @@
 """Integration over the real corpora in ../shared/corpus (skipped where they are absent)."""
 
 import random
-import re
 from pathlib import Path
 
 import pytest
 
+from bench.queries import random_substring
 from indexer import SearchEngine, build_index
 from indexer.analysis import literal_form
 from indexer.query import parse_query
@@ -82,13 +82,9 @@ def test_recall_on_random_substrings_of_real_paragraphs(shared_engine, paragraph
     keys = sorted(paragraphs)
     missed, queries = [], []
     while len(queries) < 60:
-        runs = re.findall(r"[\u4e00-\u9fff]{2,}", paragraphs[rng.choice(keys)])
-        if not runs:
+        query = random_substring(rng, paragraphs[rng.choice(keys)])
+        if query is None:
             continue
-        run = rng.choice(runs)
-        length = rng.randint(2, min(4, len(run)))
-        start = rng.randrange(len(run) - length + 1)
-        query = run[start:start + length]
         queries.append(query)
         expected = {key for key, text in paragraphs.items() if query in text}
         for mode in ("words", "exact"):
