@@ -189,15 +189,12 @@ class Postings:
             if postings is None:
                 postings = cls._versions[key] = cls(searcher)
                 while len(cls._versions) > cls.KEPT_VERSIONS:
-                    cls._versions.popitem(last=False)[1].close()
+                    # not closed here: a request may still be reading it; the garbage
+                    # collector closes its files and mappings when the last one lets go
+                    cls._versions.popitem(last=False)
             else:
                 cls._versions.move_to_end(key)
         return postings
-
-    def close(self) -> None:
-        """Close the private searcher (the mapped arrays go with their last view)."""
-        with self._lock:
-            self._searcher.close()
 
     # ---------------------------------------------------------------- document number sets
 
