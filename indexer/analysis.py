@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import unicodedata
 from functools import lru_cache
@@ -26,7 +27,9 @@ except ImportError:  # pragma: no cover - the accelerator is optional
     rjieba = None
 from whoosh.analysis import Filter, Token, Tokenizer
 
-ANALYSIS_VERSION = "3"  # bump when tokens change: an incremental build then rebuilds fully
+# Bump when tokens change: an incremental build then rebuilds fully. v4: document-number
+# brackets fold to (); v5: outline headings ("四是…。", "（一）…。") change the indexed sections.
+ANALYSIS_VERSION = "5"
 PURE_JIEBA_ENV = "POLICY_SEARCH_PURE_JIEBA"  # set to 1 to segment without the jieba-rs accelerator
 
 jieba.setLogLevel(60)
@@ -35,11 +38,16 @@ _T2S = opencc.OpenCC("t2s.json")
 
 # ---------------------------------------------------------------- normalisation
 
+# Document numbers are typed with whatever brackets are at hand: 国办发〔2018〕115号 =
+# 国办发[2018]115号 = 国办发（2018）115号 = 国办发［2018］115号. One character for one, so offsets hold.
+_BRACKETS = str.maketrans("〔〕[]", "()()")
+
+
 @lru_cache(maxsize=65536)
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char).lower()
     simplified = _T2S.convert(folded)
-    return simplified
+    return simplified.translate(_BRACKETS)
 
 
 def fold(text: str) -> str:
@@ -49,13 +57,13 @@ def fold(text: str) -> str:
         if len(lowered) == len(text):
             simplified = _T2S.convert(lowered)
             if len(simplified) == len(text):
-                return simplified
+                return simplified.translate(_BRACKETS)
     return "".join(f if len(f := _fold_char(c)) == 1 else c for c in text)
 
 
 def normalize(text: str) -> str:
-    """Return the comparison form of a term: NFKC, lower case, simplified script."""
-    return _T2S.convert(unicodedata.normalize("NFKC", text).lower())
+    """Return the comparison form of a term: NFKC, lower case, simplified script, 〔〕[] as ()."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text).lower()).translate(_BRACKETS)
 
 
 def is_cjk(char: str) -> bool:
@@ -94,6 +102,17 @@ def literal_form(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
+_SPACE_IN_CJK = re.compile("(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])"
+                           "\\s+(?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])")
+_SPACES = re.compile(r"\s+")
+
+
+def literal_text(text: str) -> str:
+    """``literal_form``'s text without its offsets, ~10× faster, for counting over many
+    paragraphs (folded, white space between CJK characters dropped, other runs one space)."""
+    return _SPACES.sub(" ", _SPACE_IN_CJK.sub("", fold(text))).strip()
+
+
 def literal_query_form(text: str) -> str:
     """Return the normalised literal form of a query string (as stored for paragraphs)."""
     return literal_form(text)[0]
@@ -107,19 +126,24 @@ def builtin_dictionary_path() -> Path:
 
 
 class Dictionary:
-    """A jieba tokenizer with the policy terms (and optionally a corpus user dictionary) loaded."""
+    """A jieba tokenizer with the policy terms (and optionally a corpus user dictionary and the
+    corpus glossary's terms, ``extra_words``, already folded) loaded."""
 
-    def __init__(self, extra_userdict: Path | None = None):
+    def __init__(self, extra_userdict: Path | None = None, extra_words: tuple[str, ...] = ()):
         self.files = [builtin_dictionary_path()]
         if extra_userdict is not None and extra_userdict.is_file():
             self.files.append(extra_userdict)
+        self.extra_words = tuple(extra_words)
         digest = hashlib.sha256(ANALYSIS_VERSION.encode())
         digest.update(jieba.__version__.encode())
         for path in self.files:
             digest.update(path.read_bytes())
+        if self.extra_words:
+            digest.update("\n".join(("glossary",) + self.extra_words).encode("utf-8"))
         self.fingerprint = digest.hexdigest()[:16]
+        glossary = [f"glossary ({len(self.extra_words)} terms)"] if self.extra_words else []
         self.description = " + ".join(
-            ["jieba " + jieba.__version__] + [p.name for p in self.files]
+            ["jieba " + jieba.__version__] + [p.name for p in self.files] + glossary
         ) + f" (analysis v{ANALYSIS_VERSION}, {self.fingerprint})"
         self._jieba = jieba.Tokenizer()
         self._fast = None
@@ -134,6 +158,9 @@ class Dictionary:
                 self._jieba.initialize()
                 for path in self.files:
                     self._jieba.load_userdict(str(path))
+                for word in self.extra_words:
+                    if not self._jieba.FREQ.get(word):  # a known word keeps its frequency
+                        self._jieba.add_word(word)
                 if rjieba is not None and not os.environ.get(PURE_JIEBA_ENV):
                     self._fast = self._accelerator()
                 self._ready = True
@@ -148,6 +175,8 @@ class Dictionary:
                     tag = (match.group(3) or "").strip()
                     # the frequency jieba itself settled on (it suggests one when none is given)
                     fast.add_word(word, self._jieba.FREQ.get(word, 0), tag)
+        for word in self.extra_words:
+            fast.add_word(word, self._jieba.FREQ.get(word, 0), "")
         return fast
 
     @property

@@ -23,6 +23,7 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
+from . import glossary as corpus_glossary
 from . import store
 from .analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
 from .documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
@@ -72,13 +73,18 @@ def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
     try:
         with store.build_lock(index_dir, wait=wait, command=command or _command_line()):
             store.remove_stale(index_dir)
-            dictionary = Dictionary(corpus_dir / USERDICT_NAME)
-            reason = "" if full else _full_rebuild_reason(index_dir, corpus_dir, dictionary)
+            glossary = corpus_glossary.collect(
+                corpus_dir, corpus_glossary.load(store.current_generation(index_dir)))
+            dictionary = Dictionary(corpus_dir / USERDICT_NAME, glossary.dictionary_terms())
+            reason = "" if full else _full_rebuild_reason(index_dir, corpus_dir, dictionary,
+                                                          glossary)
             if full or reason:
-                summary = _full_build(corpus_dir, index_dir, dictionary, progress, procs)
+                summary = _full_build(corpus_dir, index_dir, dictionary, glossary, progress,
+                                      procs)
                 summary.reason = reason or "--full requested"
             else:
-                summary = _incremental_build(corpus_dir, index_dir, dictionary, progress)
+                summary = _incremental_build(corpus_dir, index_dir, dictionary, glossary,
+                                             progress)
     except (OSError, LockError) as error:
         raise BuildError(f"build failed, the live index is untouched: {_describe(error)}") \
             from error
@@ -111,13 +117,16 @@ def read_meta(generation: Path) -> dict:
 
 
 def generation_dictionary(generation: Path) -> Dictionary:
-    """The dictionary a generation was built with (its copy of the corpus user dictionary)."""
-    return Dictionary(Path(generation) / USERDICT_NAME)
+    """The dictionary a generation was built with (its copies of the corpus user dictionary
+    and glossary)."""
+    terms = corpus_glossary.load(generation).dictionary_terms()
+    return Dictionary(Path(generation) / USERDICT_NAME, terms)
 
 
 # ---------------------------------------------------------------- full and incremental
 
-def _full_rebuild_reason(index_dir: Path, corpus_dir: Path, dictionary: Dictionary) -> str:
+def _full_rebuild_reason(index_dir: Path, corpus_dir: Path, dictionary: Dictionary,
+                         glossary: corpus_glossary.Glossary) -> str:
     generation = store.current_generation(index_dir)
     if generation is None:
         return "no index yet"
@@ -129,6 +138,8 @@ def _full_rebuild_reason(index_dir: Path, corpus_dir: Path, dictionary: Dictiona
         return "the index schema changed"
     if meta.get("analysis_version") != ANALYSIS_VERSION:
         return "the tokenizer changed"
+    if meta.get("glossary") != glossary.fingerprint:
+        return "the glossary or abbreviations.txt changed"
     if meta.get("dictionary") != dictionary.fingerprint:
         return "the user dictionary changed"
     if meta.get("corpus") != str(corpus_dir):
@@ -136,7 +147,7 @@ def _full_rebuild_reason(index_dir: Path, corpus_dir: Path, dictionary: Dictiona
     return ""
 
 
-def _full_build(corpus_dir, index_dir, dictionary, progress, procs) -> BuildSummary:
+def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) -> BuildSummary:
     summary = BuildSummary(mode="full")
     use_dictionary(dictionary)
     dictionary.cut("预热")  # load jieba once, before the workers fork
@@ -144,6 +155,7 @@ def _full_build(corpus_dir, index_dir, dictionary, progress, procs) -> BuildSumm
     try:
         if len(dictionary.files) > 1:
             shutil.copyfile(dictionary.files[1], folder / USERDICT_NAME)
+        corpus_glossary.save(glossary, folder)
         ix = whoosh_index.create_in(str(folder), make_schema())
         paths = list(iter_corpus_files(corpus_dir))
         done = 0
@@ -171,7 +183,7 @@ def _full_build(corpus_dir, index_dir, dictionary, progress, procs) -> BuildSumm
         summary.documents = summary.added
         summary.generation = store.generation_name(folder)
         writer = FastSegmentWriter(ix)
-        _write_meta(writer, corpus_dir, dictionary, summary, update=False)
+        _write_meta(writer, corpus_dir, dictionary, glossary, summary, update=False)
         store.pause_for_tests("before-commit")
         commit_with_segments(writer, segments)
         store.pause_for_tests("before-publish")
@@ -230,7 +242,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _incremental_build(corpus_dir, index_dir, dictionary, progress) -> BuildSummary:
+def _incremental_build(corpus_dir, index_dir, dictionary, glossary, progress) -> BuildSummary:
     summary = BuildSummary(mode="incremental")
     use_dictionary(dictionary)
     live = store.current_generation(index_dir)
@@ -252,12 +264,13 @@ def _incremental_build(corpus_dir, index_dir, dictionary, progress) -> BuildSumm
     gone = list(indexed.values())  # indexed, no longer in the corpus
     summary.generation = live.name
     if pending or gone:
-        _apply_changes(corpus_dir, index_dir, dictionary, summary, live, pending, gone)
+        _apply_changes(corpus_dir, index_dir, dictionary, glossary, summary, live, pending, gone)
     summary.documents = summary.added + summary.changed + summary.unchanged
     return summary
 
 
-def _apply_changes(corpus_dir, index_dir, dictionary, summary, live, pending, gone) -> None:
+def _apply_changes(corpus_dir, index_dir, dictionary, glossary, summary, live, pending,
+                   gone) -> None:
     """Write the changes into a hard-linked copy of ``live`` (one commit) and publish it."""
     folder = store.new_build_folder(index_dir, copy_of=live)
     writer = None
@@ -286,7 +299,8 @@ def _apply_changes(corpus_dir, index_dir, dictionary, summary, live, pending, go
             return
         summary.documents = summary.added + summary.changed + summary.unchanged
         summary.generation = store.generation_name(folder)
-        _write_meta(writer, corpus_dir, dictionary, summary, update=True)
+        corpus_glossary.save(glossary, folder)
+        _write_meta(writer, corpus_dir, dictionary, glossary, summary, update=True)
         store.pause_for_tests("before-commit")
         writer.commit()  # merges small segments; the big ones of the last full build stay
         writer = None
@@ -329,7 +343,10 @@ def _add_document(writer, document: Document) -> None:
         key=f"d:{document.doc_id}", kind=KIND_DOCUMENT, doc_id=document.doc_id,
         title=document.title, date=document.date, region=document.region,
         source=document.source, content_hash=document.content_hash,
-        paragraphs=len(document.paragraphs), **year)
+        paragraphs=len(document.paragraphs), issuer=document.issuer,
+        doc_number=document.doc_number, published=document.published,
+        source_name=document.source_name,
+        chars=sum(len(p.text) for p in document.paragraphs), **year)
     for paragraph in document.paragraphs:
         writer.add_document(
             key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,
@@ -338,7 +355,7 @@ def _add_document(writer, document: Document) -> None:
             heading=paragraph.heading, level=paragraph.level, **year)
 
 
-def _write_meta(writer, corpus_dir, dictionary, summary, update) -> None:
+def _write_meta(writer, corpus_dir, dictionary, glossary, summary, update) -> None:
     summary.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta = {
         "built_at": summary.finished_at,
@@ -346,6 +363,7 @@ def _write_meta(writer, corpus_dir, dictionary, summary, update) -> None:
         "analysis_version": ANALYSIS_VERSION,
         "dictionary": dictionary.fingerprint,
         "dictionary_description": dictionary.description,
+        "glossary": glossary.fingerprint,
         "corpus": str(corpus_dir),
         "generation": summary.generation,
         "last_build": summary.to_dict(),

@@ -359,6 +359,24 @@ def clean_lines(text: str) -> Cleaned:
             raw.append(TABLE_ROW + " | ".join(c for c in cells if c))
             continue
         raw.extend(split_long_line(line))
+    return _without_furniture(raw, repair=True)
+
+
+def clean_paragraphs(paragraphs: list[str]) -> Cleaned:
+    """Clean paragraphs a format reader already split: furniture dropped, nothing re-joined.
+
+    Lines may carry the pipeline's markers (``# `` headings, ``TABLE_ROW``); no markup is
+    stripped, since a reader's text is text.
+    """
+    raw: list[str] = []
+    for paragraph in paragraphs:
+        line = tidy_line(paragraph)
+        if line:
+            raw.extend(split_long_line(line))
+    return _without_furniture(raw, repair=False)
+
+
+def _without_furniture(raw: list[str], repair: bool) -> Cleaned:
     lines = _merge_split_metadata(raw)
     lines = _drop_breadcrumbs(lines)
     cleaned = Cleaned(lines=[])
@@ -381,7 +399,8 @@ def clean_lines(text: str) -> Cleaned:
             continue
         kept.append(line)
     kept = _cut_tail(kept)
-    kept = repair_fragments(kept)
+    if repair:
+        kept = repair_fragments(kept)
     cleaned.lines = [
         line for line in kept if line == PREAMBLE_END or line.startswith(TABLE_ROW) or not is_punctuation_only(line)
     ]

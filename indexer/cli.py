@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import store
+from . import export, store
 from .build import BuildSummary, build_index
 from .errors import PolicySearchError
 from .search import SearchEngine
@@ -93,23 +93,96 @@ def describe_build(summary: BuildSummary) -> str:
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="Hits per page (any positive number).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--issuer", default=None,
+              help="Only documents whose issuer (发文机关) contains this text.")
+@click.option("--no-expand", is_flag=True, help="Do not also search abbreviations' expansions.")
+@click.option("--all", "export_all", is_flag=True,
+              help=f"Export every hit (at most {export.MAX_ROWS:,}) with --csv or --jsonl.")
+@click.option("--csv", "as_csv", is_flag=True, help="With --all: CSV (UTF-8 with BOM).")
+@click.option("--jsonl", "as_jsonl", is_flag=True, help="With --all: one JSON object a line.")
 @json_option
-def search(query, index_dir, exact, limit, page, as_json):
+def search(query, index_dir, exact, limit, page, issuer, no_expand, export_all, as_csv, as_jsonl,
+           as_json):
     """Search the index; every word must occur, "quotes" mark a phrase."""
     query = from_argv(query)
-    result = SearchEngine(index_dir).search(query, mode="exact" if exact else "words",
-                                            page=page, per_page=limit)
+    mode = "exact" if exact else "words"
+    issuer = from_argv(issuer) if issuer else None
+    engine = SearchEngine(index_dir)
+    if export_all or as_csv or as_jsonl:
+        export_hits(engine, query, mode, not no_expand, export_all, as_csv, as_jsonl, issuer)
+        return
+    result = engine.search(query, mode=mode, page=page, per_page=limit, expand=not no_expand,
+                           issuer=issuer)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
     click.echo(f"{result['total']} paragraphs for {' / '.join(result['tokens'])} "
                f"({result['mode']}, {result['took_ms']} ms)")
     for rank, hit in enumerate(result["hits"], (page - 1) * limit + 1):
+        if hit["group"] == "expansion" and rank == result["total"] - result["expansion_total"] + 1:
+            click.echo()
+            click.echo(click.style(f"— {result['expansion_total']} more through expansions: "
+                                   + describe_expansions(result["expansions"]), fg="cyan"))
         where = " › ".join(x for x in (hit["title"], hit["section"]) if x)
         click.echo()
         click.echo(click.style(f"{rank}. {where}", bold=True)
                    + click.style(f"  [{hit['doc_id']} ¶{hit['para']}]", dim=True))
         click.echo("   " + terminal_marks(hit["snippet"]))
+        click.echo(click.style("   " + describe_matched_by(hit["matched_by"]), dim=True))
+
+
+def describe_expansions(expansions: list[dict]) -> str:
+    """``双碳 → 碳达峰 + 碳中和; …`` for a search's expansions."""
+    return "; ".join(f"{e['term']} → {' + '.join(e['parts'])}" for e in expansions)
+
+
+def describe_matched_by(reasons: list[dict]) -> str:
+    """One line saying how a hit matched each term."""
+    said = []
+    for reason in reasons:
+        if reason["how"] == "literal":
+            said.append(f"{reason['term']}: literally")
+        elif reason["how"] == "words":
+            said.append(f"{reason['term']}: through the words {' / '.join(reason['words'])}"
+                        " (--exact for the literal phrase)")
+        else:
+            parts = " + ".join(reason["expansion"]["parts"])
+            said.append(f"{reason['term']}: through its expansion {parts}")
+    return "matched " + "; ".join(said)
+
+
+def export_hits(engine, query, mode, expand, export_all, as_csv, as_jsonl, issuer=None) -> None:
+    """``search --all --csv|--jsonl``: every hit to stdout, streamed."""
+    if not export_all or as_csv == as_jsonl:
+        raise click.UsageError("export with --all and one of --csv or --jsonl")
+    started = export.start(engine, query, mode=mode, expand=expand, issuer=issuer)
+    link = export.document_link(query, mode)
+    out = click.get_text_stream("stdout", encoding="utf-8")
+    for piece in export.chunks(started, "csv" if as_csv else "jsonl", link):
+        out.write(piece)
+    out.flush()
+    if started.truncated:
+        click.echo(f"note: exported the first {started.rows:,} of {started.total:,} hits "
+                   f"(at most {export.MAX_ROWS:,}); narrow the search for the rest", err=True)
+
+
+@cli.command()
+@click.argument("term")
+@index_option
+@json_option
+def define(term, index_dir, as_json):
+    """Show what the corpus's documents say a term means (their glossary)."""
+    term = from_argv(term)
+    entries = SearchEngine(index_dir).glossary().define(term)
+    if not entries:
+        raise PolicySearchError(f"no definition of {term!r} in the corpus's glossary")
+    if as_json:
+        click.echo(json.dumps({"term": term, "definitions": [e.to_dict() for e in entries]},
+                              ensure_ascii=False))
+        return
+    for entry in entries:
+        click.echo(click.style(entry.written or entry.term, bold=True) + "：" + entry.definition)
+        click.echo(click.style(f"   {entry.title} ¶{entry.para}  [{entry.doc_id}]", dim=True))
 
 
 def from_argv(text: str) -> str:
@@ -150,8 +223,8 @@ def show(doc_ids, show_all, index_dir, as_json):
             click.echo(json.dumps(document, ensure_ascii=False))
             continue
         click.echo(click.style(document["title"], bold=True))
-        facts = [str(x) for x in (document["year"], document["date"], document["region"],
-                                  document["source"]) if x]
+        facts = [str(x) for x in (document["issuer"], document["doc_number"], document["year"],
+                                  document["date"], document["region"], document["source"]) if x]
         click.echo(click.style("  ".join(facts), dim=True))
         for paragraph in document["paragraphs"]:
             text = paragraph["text"]
@@ -174,6 +247,87 @@ def stats(index_dir, as_json):
     click.echo(f"dictionary: {result['dictionary']}")
     for d in result["docs"]:
         click.echo(f"  {d['doc_id']}\t{d['year'] or ''}\t{d['paragraphs']}\t{d['title']}")
+
+
+@cli.command()
+@click.argument("queries", nargs=-1, required=True)
+@index_option
+@click.option("--by", type=click.Choice(["year", "region"]), default="year", show_default=True)
+@click.option("--exact", is_flag=True, help="Each query is one literal phrase.")
+@click.option("--from", "year_from", type=int, help="First year.")
+@click.option("--to", "year_to", type=int, help="Last year.")
+@json_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per query and year).")
+def trends(queries, index_dir, by, exact, year_from, year_to, as_json, as_csv):
+    """How often each query occurs per year (or region), per 10,000 characters."""
+    from .trends import trends as run_trends, trends_csv
+    result = run_trends(SearchEngine(index_dir), [from_argv(q) for q in queries],
+                        mode="exact" if exact else "words", by=by, year_from=year_from,
+                        year_to=year_to)
+    if as_json or as_csv:
+        click.echo(json.dumps(result, ensure_ascii=False) if as_json else trends_csv(result),
+                   nl=as_json)
+        return
+    label = {"year": "year", "region": "region"}[by]
+    for series in result["series"]:
+        first, last = series["first"], series["last"]
+        span = f", first {first['year']} ¶{first['para']}, last {last['year']}" if first else ""
+        click.echo(click.style(f"{series['query']}: {series['occurrences']} occurrences in "
+                               f"{series['paragraphs']} paragraphs of {series['documents']} "
+                               f"documents{span}", bold=True))
+        click.echo(f"  {label:<10} {'docs':>5} {'paras':>6} {'occ':>6} {'per 10k':>8}")
+        for row in series["rows"]:
+            click.echo(f"  {str(row['key']):<10} {row['documents']:>5} {row['paragraphs']:>6} "
+                       f"{row['occurrences']:>6} {row['per_10k']:>8.2f}")
+
+
+@cli.command("new")
+@click.argument("doc_id")
+@index_option
+@json_option
+def new_formulations(doc_id, index_dir, as_json):
+    """Words and phrases of a document that no earlier document of its series used."""
+    from .novelty import new_formulations as find_new
+    result = find_new(SearchEngine(index_dir), doc_id)
+    if result is None:
+        raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    earlier = result["series"]["earlier"]
+    click.echo(click.style(result["title"], bold=True)
+               + f"  ({len(result['phrases'])} new against {len(earlier)} earlier "
+               f"{result['series']['kind']} of {result['series']['region'] or '—'})")
+    for phrase in result["phrases"]:
+        where = ", ".join(f"¶{p}" for p in phrase["paragraphs"][:8])
+        heading = " [heading]" if phrase["in_headings"] else ""
+        click.echo(f"  {phrase['phrase']}  ×{phrase['count']}{heading}  {where}")
+
+
+@cli.command()
+@click.argument("a_id", metavar="A")
+@click.argument("b_id", metavar="B")
+@index_option
+@json_option
+def compare(a_id, b_id, index_dir, as_json):
+    """Align B's paragraphs with A's and mark what changed (A: the earlier document)."""
+    from .compare import compare_documents
+    result = compare_documents(SearchEngine(index_dir), a_id, b_id)
+    if result is None:
+        raise PolicySearchError(f"no document with id {a_id!r} or {b_id!r} (list them with `show`)")
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    counts = result["counts"]
+    click.echo(click.style(f"{result['a']['title']} → {result['b']['title']}", bold=True))
+    click.echo(f"  same {counts['same']}, changed {counts['changed']}, new {counts['new']}, "
+               f"dropped {counts['dropped']} ({result['took_ms']} ms)")
+    marks = {"equal": lambda t: t, "delete": lambda t: click.style(f"[-{t}-]", fg="red"),
+             "insert": lambda t: click.style(f"{{+{t}+}}", fg="green")}
+    for row in result["rows"]:
+        where = f"A¶{row['a']['para'] if row['a'] else '-'} B¶{row['b']['para'] if row['b'] else '-'}"
+        click.echo(f"\n{row['status']:<8} {where}")
+        click.echo("  " + "".join(marks[op](text) for op, text in row["diff"]))
 
 
 @cli.command()

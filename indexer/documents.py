@@ -1,8 +1,11 @@
 """Corpus files → documents with metadata and sectioned paragraphs.
 
-Reading order of a file: bytes → decode_bytes (BOM, strict UTF-8, strict GB18030) →
-cleanup.clean_lines (HTML leftovers, page furniture, broken lines, over-long lines) →
-duplicate removal → headings and section paths → metadata (title, year, date, region).
+Reading order of a file: ``readers.choose_reader`` picks a reader by the bytes, then the name.
+``.txt``/``.md``: bytes → decode_bytes (BOM, strict UTF-8, strict GB18030) → cleanup.clean_lines
+(HTML leftovers, page furniture, broken lines, over-long lines). Other formats: a reader of
+``indexer/formats`` (in a child process) → blocks and declared metadata → cleanup.clean_paragraphs.
+Then, for every format: duplicate removal → headings and section paths → metadata (title, year,
+date, region, and the official issuer, 文号, dates and source of ``officialmeta``).
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from indexer import officialmeta, readers
 from indexer.errors import DocumentError
-from indexer.cleanup import PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, clean_lines, nfkc_digits
+from indexer.cleanup import (PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, Cleaned, clean_lines,
+                             clean_paragraphs, nfkc_digits)
+from indexer.formats import BODY, HEADING, TITLE, Block, Extracted
 
 SECTION_SEPARATOR = " › "
-DOCUMENT_SUFFIXES = (".txt", ".md")
 USER_DICTIONARY = "userdict.txt"
+ABBREVIATION_LIST = "abbreviations.txt"  # the corpus's own abbreviations (indexer/abbreviations.py)
 MAX_HEADING = 40
 MIN_DUPLICATE = 20
 
@@ -46,6 +52,10 @@ class Document:
     source: str
     content_hash: str
     paragraphs: tuple[Paragraph, ...]
+    issuer: str | None = None  # 发文机关
+    doc_number: str | None = None  # 发文字号, with 〔〕 brackets
+    published: str | None = None  # 发布日期 (ISO), where the page declares it
+    source_name: str | None = None  # the page's ContentSource / 信息来源
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,10 @@ def _strict(data: bytes, encoding: str) -> str | None:
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Yield every *.txt / *.md below corpus_dir sorted by relative path, skipping hidden files and userdict.txt."""
+    """Yield every file below corpus_dir sorted by relative path, skipping hidden files, userdict.txt and abbreviations.txt.
+
+    Files no reader takes are yielded too: reading them gives a Skipped with the reason.
+    """
     corpus_dir = Path(corpus_dir)
     found: list[tuple[str, Path]] = []
     visited: set[str] = set()
@@ -117,9 +130,9 @@ def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         top_level = Path(root) == corpus_dir
         for name in filenames:
-            if name.startswith(".") or not name.lower().endswith(DOCUMENT_SUFFIXES):
+            if name.startswith("."):
                 continue
-            if top_level and name == USER_DICTIONARY:
+            if top_level and name in (USER_DICTIONARY, ABBREVIATION_LIST):
                 continue
             path = Path(root) / name
             found.append((path.relative_to(corpus_dir).as_posix(), path))
@@ -148,8 +161,13 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"unreadable: {exc.strerror or exc}") from exc
-    text = decode_bytes(data)
-    return build_document(text, source, hashlib.sha256(data).hexdigest())
+    content_hash = hashlib.sha256(data).hexdigest()
+    reader = readers.choose_reader(data, path.name)
+    if reader is None:
+        raise DocumentError(readers.unsupported_reason(path.name))
+    if reader == "text":
+        return build_document(decode_bytes(data), source, content_hash)
+    return build_from_extracted(readers.extract(reader, data, source), source, content_hash)
 
 
 def read_corpus(corpus_dir: Path) -> Iterator[Document | Skipped]:
@@ -181,23 +199,81 @@ class _Line:
 def build_document(text: str, source: str, content_hash: str) -> Document:
     """Assemble a Document from decoded text (exposed for tests and tools)."""
     cleaned = clean_lines(text)
+    return _assemble(cleaned, source, content_hash, {}, cleaned.lines, from_text=True)
+
+
+def build_from_extracted(extracted: Extracted, source: str, content_hash: str) -> Document:
+    """Assemble a Document from a format reader's blocks and declared metadata."""
+    declared = {key: value for key, value in extracted.meta.items() if value}
+    blocks = _merge_title_block(extracted.blocks, declared.get("title"))
+    # The signature date of a 公文 stands alone on its line, which cleanup files away as a
+    # metadata line: the official metadata reads the blocks as the reader gave them.
+    raw = [block.text for block in blocks]
+    return _assemble(clean_paragraphs([_encode(block) for block in blocks]), source, content_hash,
+                     declared, raw, from_text=False)
+
+
+def _encode(block: Block) -> str:
+    # Readers' kinds travel through cleanup as the text pipeline's own markers.
+    text = block.text.replace("\n", " ")
+    if block.kind == TITLE:
+        return f"# {text}"
+    if block.kind == HEADING:
+        return f"{'#' * min(6, max(2, block.level + 1))} {text}"
+    if block.kind == BODY and text.startswith("#"):
+        return "＃" + text[1:]  # a literal # is text, not a markdown heading
+    return TABLE_ROW + text if block.kind != BODY else text
+
+
+def _merge_title_block(blocks: list[Block], title: str | None) -> list[Block]:
+    # A title set over two or three lines (gov.cn pages, OFD) is one title paragraph.
+    if title:
+        target = re.sub(r"\s+", "", title)
+        for start in range(min(len(blocks), 10)):
+            joined = ""
+            for end in range(start, min(len(blocks), start + 5)):
+                joined += re.sub(r"\s+", "", blocks[end].text)
+                if joined == target:
+                    return blocks[:start] + [Block(title, TITLE)] + blocks[end + 1:]
+                if not target.startswith(joined):
+                    break
+    return list(blocks)
+
+
+def _assemble(cleaned: Cleaned, source: str, content_hash: str, declared: dict[str, str],
+              raw: list[str], from_text: bool) -> Document:
     lines = _structure(cleaned.lines)
     lines = _drop_duplicates(lines)
     if not lines:
         raise DocumentError("no text left after removing page furniture")
-    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    title_index, title = _find_title(lines, stem)
+    # An opaque name (P020240705389876553645.pdf) says nothing: only text files' names are read.
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0] if from_text else ""
+    title_index, title = _title(lines, stem, declared.get("title"), from_text)
+    title = title or source.rsplit("/", 1)[-1]
     paragraphs = _sectioned(lines, title_index)
-    date = _find_date(lines, cleaned.meta_dates)
+    texts = [line.text for line in lines]
+    official = officialmeta.from_text([t for t in raw if t != PREAMBLE_END], title)
+    signed = parse_date(official.signed) if official.signed else None
+    found = _find_date(lines, cleaned.meta_dates)
+    published = parse_date(declared["published"]) if declared.get("published") else None
+    date = (parse_date(declared.get("date", "")) or (found or signed if from_text else signed or found)
+            or published)
+    issuer = declared.get("issuer") or official.issuer
     return Document(
         doc_id=make_doc_id(source),
         title=title,
         year=_find_year(title, stem, date),
         date=date,
-        region=_find_region(title, _stem_title(stem), [line.text for line in lines[:15]]),
+        region=_find_region(title, _stem_title(stem) if stem else "",
+                            ([issuer] if issuer else []) + texts[:15]),
         source=source,
         content_hash=content_hash,
         paragraphs=tuple(paragraphs),
+        issuer=issuer,
+        doc_number=(officialmeta.canonical_doc_number(declared["doc_number"])
+                    if declared.get("doc_number") else None) or official.doc_number,
+        published=published,
+        source_name=declared.get("source_name"),
     )
 
 
@@ -250,28 +326,83 @@ _HEADING_STYLES: list[tuple[int, re.Pattern]] = [
     (2, re.compile(rf"^第[{_CN_NUM}\d]+章(?:\s|$)")),
     (3, re.compile(rf"^第[{_CN_NUM}\d]+节(?:\s|$)")),
     (4, re.compile(r"^(?:\d{4}年|“[^”]{2,8}”)[^。，；]{0,24}(?:回顾|安排|任务|成就|总结|要求|建议|部署|工作)$")),
-    (5, re.compile(r"^[一二三四五六七八九十]{1,3}[、.．]")),
+    (5, re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|结束语$)")),
     (6, re.compile(r"^第[一二三四五六七八九十]{1,3}[、，,]")),
     (7, re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]")),
     (8, re.compile(r"^\d{1,2}[.．、](?!\d)[^:：]*$")),
     (9, re.compile(r"^[（(]\d{1,2}[）)]")),
+    # "一是…" / "首先…" items are the lowest outline level; a bare "一是" is a broken line, not a title.
+    (10, re.compile(r"^(?:[一二三四五六七八九十]{1,2}是|首先|其次|再次|最后)(?!是)[，,]?[^，,\s]{2}")),
 ]
 _ARTICLE = re.compile(rf"^(第[{_CN_NUM}\d]+条(?:之[一二三四五六七八九十]+)?)(?:\s|$)")
+# An outline item may be one sentence closed by 。 ("（三）着力扩大国内需求。", "四是…。"):
+# numbered styles only, one sentence, and it must open a section (see _opens_section).
+_CLOSABLE_RANKS = frozenset({5, 6, 7, 8, 9})
+_ONE_SENTENCE = re.compile(r"^[^。！？!?；;：:…]+。$")
+_ENUMERATED_ITEM = re.compile(r"^[一二三四五六七八九十]{1,2}是")
+MAX_CLOSED_HEADING = 60  # a closed outline title is longer than a bare one ("（一）久久为功推动…城市群。")
 
 
-def heading_rank(line: _Line) -> int | None:
-    """Rank of a heading style (smaller = higher in the hierarchy), or None for body text."""
+def heading_rank(line: _Line, following: _Line | None = None,
+                 preceding: _Line | None = None) -> int | None:
+    """Rank of a heading style (smaller = higher in the hierarchy), or None for body text.
+
+    A line closed by 。 is a heading only given its neighbours: the line after it must be its
+    body (not a sibling item of the same style) and the line before it must not leave a list
+    open with ；.
+    """
     if line.markdown_depth:
         return line.markdown_depth - 10
     text = line.text
-    if line.table or len(text) > MAX_HEADING or text[-1] in TERMINAL + "，," or "。" in text:
+    if line.table or _ARTICLE.match(text):
         return None
-    if _ARTICLE.match(text):
+    if text.endswith("。") and len(text) <= MAX_CLOSED_HEADING and _ONE_SENTENCE.match(text):
+        rank = _style_rank(text)
+        closable = rank in _CLOSABLE_RANKS or (rank == 10 and _ENUMERATED_ITEM.match(text))
+        return rank if closable and _opens_section(rank, following, preceding) else None
+    if len(text) > MAX_HEADING or text[-1] in TERMINAL + "，," or "。" in text:
         return None
+    return _style_rank(text)
+
+
+def _style_rank(text: str) -> int | None:
     for rank, pattern in _HEADING_STYLES:
         if pattern.match(text):
             return rank
     return None
+
+
+def _opens_section(rank: int, following: _Line | None, preceding: _Line | None) -> bool:
+    # "一、节约能源…；/ 二、…；/ 三、…。" is a list, and so are short items in a row; a title has a body.
+    if following is None or following.table or following.markdown_depth:
+        return False
+    if preceding is not None and (preceding.text[-1] in "；;" or _style_rank(preceding.text) == rank):
+        return False
+    return _style_rank(following.text) != rank
+
+
+def _nests(rank: int, text: str, stack: list[tuple[int, str]]) -> bool:
+    # A closed title ("三、…。") goes under the current heading, or follows one of its ancestors
+    # as the next number; never above them all and never back in the count (in a report whose
+    # parts are "六、…" › "第一、…", a following "三、…。" is an item of a list).
+    if not stack or rank > stack[-1][0]:
+        return True
+    sibling = next((heading for r, heading in stack if r == rank), None)
+    if sibling is None:
+        return False
+    before, number = _ordinal(sibling), _ordinal(text)
+    return before is None or number is None or number == before + 1
+
+
+_ORDINAL = re.compile(r"^(?:第|[（(])?([一二三四五六七八九十]{1,3}|\d{1,2})")
+
+
+def _ordinal(text: str) -> int | None:
+    match = _ORDINAL.match(text)
+    if not match:
+        return None
+    numeral = match.group(1)
+    return int(numeral) if numeral.isdigit() else _cn_small(numeral)
 
 
 def _sectioned(lines: list[_Line], title_index: int | None) -> list[Paragraph]:
@@ -283,7 +414,11 @@ def _sectioned(lines: list[_Line], title_index: int | None) -> list[Paragraph]:
         if index == title_index:
             paragraphs.append(Paragraph(number, line.text, "", True, 1))
             continue
-        rank = None if line.preamble else heading_rank(line)
+        rank = None if line.preamble else heading_rank(
+            line, lines[index + 1] if index + 1 < len(lines) else None,
+            lines[index - 1] if index else None)
+        if rank is not None and line.text.endswith("。") and not _nests(rank, line.text, stack):
+            rank = None
         if rank is not None:
             while stack and stack[-1][0] >= rank:
                 stack.pop()
@@ -312,6 +447,25 @@ _DOC_TYPE = re.compile(
 _SALUTATION = re.compile(r"^(?:各位代表|同志们|各位委员)")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
 _STEM_DATE = re.compile(r"[（(]\d{4}-\d{2}-\d{2}[)）]$")
+
+
+def _title(lines: list[_Line], stem: str, declared: str | None, from_text: bool) -> tuple[int | None, str]:
+    # Declared title > a reader's title block > a title-shaped line > the first short line >
+    # the file name (only a text file's name: an opaque P0202407….pdf is no title).
+    if declared:
+        return next((i for i, line in enumerate(lines[:15]) if line.text == declared), None), declared
+    if not from_text:
+        index = next((i for i, line in enumerate(lines[:15]) if line.markdown_depth == 1), None)
+        if index is not None:
+            return index, lines[index].text
+    index, title = _find_title(lines, stem)
+    if title or from_text:
+        return index, title
+    for index, line in enumerate(lines[:5]):
+        text = line.text
+        if 4 <= len(text) <= 40 and text[-1] not in TERMINAL + "，," and not line.table:
+            return index, text
+    return None, ""
 
 
 def _stem_title(stem: str) -> str:

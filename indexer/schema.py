@@ -16,7 +16,7 @@ from whoosh.system import pack_uint
 from .analysis import (GramTokenizer, cached_word_spans, gram_terms, literal_form,
                        word_analyzer, word_spans)
 
-SCHEMA_VERSION = "4"  # 4: posting arrays beside each segment
+SCHEMA_VERSION = "6"  # 6: posting arrays beside each segment (arrays.py)
 
 KIND_PARAGRAPH = "p"
 KIND_DOCUMENT = "d"
@@ -109,8 +109,13 @@ def make_schema() -> fields.Schema:
         level=fields.STORED(),
         date=fields.STORED(),
         region=fields.STORED(),
+        issuer=fields.ID(stored=True),  # 发文机关, on document records
+        doc_number=fields.STORED(),
+        published=fields.STORED(),
+        source_name=fields.STORED(),
         source=fields.STORED(),
         content_hash=fields.STORED(),
         paragraphs=fields.STORED(),
+        chars=fields.STORED(),  # characters of the document's paragraphs (trends per 10,000)
         meta=fields.STORED(),
     )

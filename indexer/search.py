@@ -19,16 +19,17 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from . import store
-from .analysis import active_dictionary, use_dictionary
+from . import expansion, store
+from .analysis import active_dictionary, normalize, use_dictionary
 from .build import generation_dictionary
-from .matching import Postings, facet_counts, match, rank
+from .matching import Postings, facet_counts, match
 from .errors import PolicySearchError, QueryError
 from .query import ParsedQuery, parse_query
 from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
 from .snippets import highlight, snippet
 
 SORTS = ("relevance", "date")
+OFFICIAL_FIELDS = ("issuer", "doc_number", "date", "published")  # on each hit, from its document
 CACHED_DOCUMENTS = 64
 DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
@@ -96,8 +97,11 @@ class SearchEngine:
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
-               facets: bool = False) -> dict:
-        """Run a user query and return the result object of ``policy-search search --json``."""
+               facets: bool = False, issuer: str | None = None, expand: bool = True) -> dict:
+        """Run a user query and return the result object of ``policy-search search --json``.
+
+        With ``expand``, paragraphs found only through an abbreviation's expansion follow the
+        query's own hits (``expansion.py``)."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -105,28 +109,55 @@ class SearchEngine:
             raise QueryError(f"unknown sort {sort!r}: use 'relevance' or 'date'")
         searcher = self.searcher()
         parsed = parse_query(query, mode)
-        matches = match(searcher, parsed, _filter(doc, year_from, year_to))
-        ranked = rank(searcher, parsed, matches, page * per_page, newest_first=sort == "date")
-        hits = [self._hit(searcher.stored_fields(docnum), score, parsed)
-                for docnum, score in ranked[(page - 1) * per_page:]]
-        total = len(matches.ids)
+        issued = self._issued_by(searcher, issuer) if issuer else None
+        where = filter_query(doc, year_from, year_to, issued)
+        matches = match(searcher, parsed, where)
+        # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
+        glossary = expansion.vocabulary(self._local.generation)
+        expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
+        ranked = expansion.ranked_page(searcher, parsed, matches, expanded, page, per_page,
+                                       newest_first=sort == "date")
+        records = {d["doc_id"]: d for d in self._document_records(searcher)}
+        hits = [self._hit(searcher.stored_fields(docnum), score, parsed, records, expanded, wider)
+                for docnum, score, wider in ranked]
+        everything = expansion.all_matches(matches, expanded)
         answer = {
-            "query": query, "mode": mode, "tokens": parsed.tokens, "total": total,
+            "query": query, "mode": mode, "tokens": parsed.tokens, "total": len(everything.ids),
+            "expansion_total": len(expanded.matches.ids) if expanded else 0,
+            "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
             "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
         }
         if facets:
-            answer["facets"] = self._facets(matches, searcher)
+            answer["facets"] = self._facets(everything, searcher)
         return answer
 
-    def _hit(self, stored: dict, score: float, parsed: ParsedQuery) -> dict:
+    def _hit(self, stored: dict, score: float, parsed: ParsedQuery, records: dict,
+             expanded=None, wider: ParsedQuery | None = None) -> dict:
         text = stored["text"]
+        record = records.get(stored["doc_id"], {})
         return {
             "doc_id": stored["doc_id"], "title": stored.get("title", ""),
             "year": stored.get("year") or None, "para": stored["para"],
-            "section": stored.get("section", ""), "snippet": snippet(text, parsed),
+            "section": stored.get("section", ""), "snippet": snippet(text, wider or parsed),
             "text": text, "score": round(float(score), 4),
+            **{key: record.get(key) for key in OFFICIAL_FIELDS},
+            "group": "expansion" if wider else "query",
+            "matched_by": expansion.matched_by(text, parsed, expanded, wider is not None),
         }
+
+    def _issued_by(self, searcher, issuer: str) -> list[str]:
+        """Ids of the documents whose issuer contains ``issuer`` (width, case and script folded)."""
+        if not isinstance(issuer, str) or not issuer.strip() or len(issuer) > 100:
+            raise QueryError("issuer must be 1 to 100 characters")
+        wanted = normalize(re.sub(r"\s+", "", issuer))
+        return [d["doc_id"] for d in self._document_records(searcher)
+                if d.get("issuer") and wanted in normalize(re.sub(r"\s+", "", d["issuer"]))]
+
+    def glossary(self):
+        """The glossary (and abbreviations) of the live generation."""
+        self.searcher()
+        return expansion.vocabulary(self._local.generation)
 
     def _facets(self, matches, searcher) -> dict:
         doc_counts = facet_counts(searcher, matches)
@@ -181,7 +212,9 @@ class SearchEngine:
         return {
             "doc_id": doc_id, "title": record.get("title", ""), "year": record.get("year") or None,
             "date": record.get("date"), "region": record.get("region"),
-            "source": record.get("source"), "paragraphs": paragraphs,
+            "source": record.get("source"),
+            **{key: record.get(key) for key in ("issuer", "doc_number", "published", "source_name")},
+            "paragraphs": paragraphs,
         }
 
     def _stored_paragraphs(self, searcher, doc_id: str) -> list[tuple[int, dict]]:
@@ -213,7 +246,8 @@ class SearchEngine:
         if cached_key == key:
             return cached
         records = [{"doc_id": d["doc_id"], "title": d.get("title", ""), "year": d.get("year") or None,
-                    "paragraphs": d.get("paragraphs", 0)}
+                    "paragraphs": d.get("paragraphs", 0), "region": d.get("region"),
+                    "chars": d.get("chars"), **{key: d.get(key) for key in OFFICIAL_FIELDS}}
                    for d in searcher.documents(kind=KIND_DOCUMENT)]
         records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
         self._records = (key, records)
@@ -236,8 +270,13 @@ def _check_positive(name: str, value) -> None:
         raise QueryError(f"{name} must be a positive whole number")
 
 
-def _filter(doc, year_from, year_to):
+def filter_query(doc=None, year_from=None, year_to=None, doc_ids=None):
+    """The Whoosh filter of a document, a year range and a set of documents (None when nothing narrows)."""
     parts = []
+    if doc_ids is not None:
+        # No document of that issuer: a term no document has, so nothing matches.
+        parts.append(wq.Or([wq.Term("doc_id", d) for d in doc_ids]) if doc_ids
+                     else wq.Term("doc_id", "\x00none"))
     if doc:
         parts.append(wq.Term("doc_id", doc))
     if year_from is not None or year_to is not None:

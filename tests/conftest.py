@@ -59,31 +59,44 @@ WEB_CORPUS = {
 }
 
 
+def written_corpus(tmp_path_factory, name: str, files: dict[str, str]) -> Path:
+    """A new temporary folder holding ``files`` (name → UTF-8 text)."""
+    corpus = tmp_path_factory.mktemp(name)
+    for file_name, text in files.items():
+        (corpus / file_name).write_text(text, encoding="utf-8")
+    return corpus
+
+
+def app_over(index: Path, corpus: Path):
+    """The Flask app over a real index (page size 10)."""
+    from webapp import create_app
+    return create_app({"INDEX_DIR": str(index), "CORPUS_DIR": str(corpus),
+                       "PAGE_SIZE": 10, "TESTING": True})
+
+
 @pytest.fixture(scope="session")
 def web_corpus(tmp_path_factory) -> Path:
     """A folder with four small documents whose paragraphs the web tests know."""
-    corpus = tmp_path_factory.mktemp("web-corpus")
-    for name, text in WEB_CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return corpus
+    return written_corpus(tmp_path_factory, "web-corpus", WEB_CORPUS)
 
 
 @pytest.fixture(scope="session")
 def web_index(web_corpus, tmp_path_factory) -> Path:
     """A real index built from ``web_corpus``."""
-    index = tmp_path_factory.mktemp("web-index")
-    # One build process: the tiny corpus gains nothing from more, and it keeps the fixture
-    # independent of the parallel builder (being reworked at the time of writing).
-    build_index(web_corpus, index)
+    return built_index(tmp_path_factory, "web-index", web_corpus)
+
+
+def built_index(tmp_path_factory, name: str, corpus: Path) -> Path:
+    """A new temporary folder holding a real index of ``corpus``."""
+    index = tmp_path_factory.mktemp(name)
+    build_index(corpus, index)
     return index
 
 
 @pytest.fixture(scope="session")
 def web_app(web_corpus, web_index):
     """The Flask app over the real index (page size 10)."""
-    from webapp import create_app
-    return create_app({"INDEX_DIR": str(web_index), "CORPUS_DIR": str(web_corpus),
-                       "PAGE_SIZE": 10, "TESTING": True})
+    return app_over(web_index, web_corpus)
 
 
 @pytest.fixture()
@@ -101,3 +114,119 @@ def no_index_client(tmp_path):
     app = create_app({"INDEX_DIR": str(empty), "CORPUS_DIR": str(tmp_path / "corpus"),
                       "PAGE_SIZE": 10, "TESTING": True})
     return app.test_client()
+
+
+SERIES_CORPUS = {
+    # Two years of one city's work report (a series) and a regulation (another kind).
+    "2022_江门市_政府工作报告.md": """# 2022年江门市政府工作报告
+
+## 一、2021年工作回顾
+
+乡村振兴取得新进展，全年新建高标准农田十万亩。
+
+制造业稳步发展，工业增加值增长百分之八。
+
+## 二、2022年主要任务
+
+全面推进乡村振兴，巩固拓展脱贫攻坚成果，乡村振兴示范村达到三十个。
+
+加快建设营商环境一流城市。
+""",
+    "2023_江门市_政府工作报告.md": """# 2023年江门市政府工作报告
+
+## 一、2022年工作回顾
+
+乡村振兴取得新进展，全年新建高标准农田十二万亩。
+
+制造业稳步发展，低空经济起步良好。
+
+## 二、发展新质生产力
+
+培育新质生产力，推动低空经济和乡村振兴融合发展。
+
+加快建设营商环境一流城市。
+""",
+    "2023_江门市_河道管理条例.md": """# 江门市河道管理条例
+
+第一条 为了加强河道管理，制定本条例。
+
+第二条 本市实行河长制，乡村振兴与河道治理统筹推进。
+""",
+}
+
+
+# A corpus written for the glossary, abbreviation, why-this-hit and export tests
+# (tests/test_glossary.py, test_expansion.py, test_export.py): every paragraph's part in
+# those tests is known from the text below.
+SHORTHAND_CORPUS = {
+    "2023_绿色发展工作报告.md": """# 2023年绿色发展工作报告
+
+## 一、工作回顾
+
+全面推进双碳工作，落实碳达峰碳中和目标任务。
+
+积极稳妥推进碳达峰碳中和，扎实开展碳达峰十大行动。
+
+制定碳达峰行动方案，推动能源结构优化。
+
+做好碳中和与碳达峰各项工作，完善能耗管理。
+
+双碳目标引领绿色转型。
+
+中国国际进口博览会（以下简称“进博会”）在上海成功举办。
+
+本办法所称“小微企业”是指小型企业和微型企业。
+
+培育科技型企业三百家。
+
+## 名词解释
+
+1.两新:大规模设备更新和消费品以旧换新。
+
+2.“四上”企业：
+
+规模以上工业、有资质的建筑业和限额以上批发零售业法人单位的统称。
+
+3.三个一：一张蓝图、一套机制、一个平台。
+""",
+    "2024_工作要点.md": """# 2024年工作要点
+
+## 一、重点任务
+
+办好第七届中国国际进口博览会。
+
+坚持一张蓝图绘到底，建立一套机制和一个平台。
+
+支持四上企业扩大生产。
+""",
+}
+
+
+@pytest.fixture(scope="session")
+def series_corpus(tmp_path_factory) -> Path:
+    """Two yearly reports of one series and a regulation: trends, 新提法 and comparison."""
+    return written_corpus(tmp_path_factory, "series-corpus", SERIES_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def series_index(series_corpus, tmp_path_factory) -> Path:
+    """A real index built from ``series_corpus``."""
+    return built_index(tmp_path_factory, "series-index", series_corpus)
+
+
+@pytest.fixture(scope="session")
+def shorthand_corpus(tmp_path_factory) -> Path:
+    """A folder with the two documents of ``SHORTHAND_CORPUS``."""
+    return written_corpus(tmp_path_factory, "shorthand-corpus", SHORTHAND_CORPUS)
+
+
+@pytest.fixture(scope="session")
+def shorthand_index(shorthand_corpus, tmp_path_factory) -> Path:
+    """A real index built from ``shorthand_corpus``."""
+    return built_index(tmp_path_factory, "shorthand-index", shorthand_corpus)
+
+
+@pytest.fixture(scope="session")
+def shorthand_app(shorthand_corpus, shorthand_index):
+    """The Flask app over ``shorthand_index`` (page size 10)."""
+    return app_over(shorthand_index, shorthand_corpus)

@@ -43,6 +43,15 @@ def browser():
         instance.close()
 
 
+def watch_problems(page) -> list[str]:
+    """The console errors and warnings and script errors of ``page``, as they happen."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type in ("error", "warning") else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
 def test_the_url_the_server_prints_is_where_it_answers(running):
     printed = re.search(r"serving .* on (http://\S+/) \(4 threads", running.log())
     assert printed, running.log()
@@ -56,10 +65,7 @@ def test_search_click_and_land_on_the_marked_paragraph(server, browser, javascri
     context = browser.new_context(viewport={"width": 390, "height": 640},
                                   java_script_enabled=javascript)
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type in ("error", "warning") else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    problems = watch_problems(page)
     try:
         page.goto(server + "/")
         assert page.evaluate("document.activeElement.id") == "q"  # autofocus

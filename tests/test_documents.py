@@ -218,10 +218,11 @@ def test_only_furniture_is_skipped(tmp_path):
 
 def test_iter_corpus_files_order_and_filters(tmp_path):
     for name in ("b/二.txt", "a.txt", "a/z.md", "userdict.txt", "sub/userdict.txt", ".hidden.txt",
-                 ".git/x.txt", "notes.pdf", "C.TXT"):
+                 ".git/x.txt", "notes.xls", "C.TXT"):
         write(tmp_path / name, REPORT)
     relative = [p.relative_to(tmp_path).as_posix() for p in iter_corpus_files(tmp_path)]
-    assert relative == ["C.TXT", "a.txt", "a/z.md", "b/二.txt", "sub/userdict.txt"]
+    # Every file is considered (a format no reader takes is a Skipped with its reason).
+    assert relative == ["C.TXT", "a.txt", "a/z.md", "b/二.txt", "notes.xls", "sub/userdict.txt"]
 
 
 def test_symlink_loop_terminates(tmp_path):

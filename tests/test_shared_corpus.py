@@ -117,3 +117,19 @@ def test_common_words_count_exactly(shared_engine, paragraphs):
     for query in ("发展", "的"):
         result = shared_engine.search(query, per_page=10)
         assert result["total"] == len(scan(paragraphs, parse_query(query)))
+
+
+def test_shuangtan_finds_the_carbon_peak_and_neutrality_paragraphs(shared_engine, paragraphs):
+    # Independently: paragraphs saying 双碳, and those saying both 碳达峰 and 碳中和 without it.
+    squeeze = {key: "".join(text.split()) for key, text in paragraphs.items()}
+    literal = {key for key, text in squeeze.items() if "双碳" in text}
+    both = {key for key, text in squeeze.items()
+            if "双碳" not in text and "碳达峰" in text and "碳中和" in text}
+    result = shared_engine.search("双碳", per_page=1000)
+    found = [((h["doc_id"], h["para"]), h["group"]) for h in result["hits"]]
+    assert {key for key, group in found if group == "query"} == literal
+    assert {key for key, group in found if group == "expansion"} == both
+    assert [group for _, group in found] == ["query"] * len(literal) + ["expansion"] * len(both)
+    national = {d["doc_id"]: d["year"] for d in shared_engine.documents()
+                if "国务院" in d["title"]}
+    assert {national[d] for d, _ in both if d in national} == {2021, 2022, 2023, 2024, 2025}

@@ -21,7 +21,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-HIT_FIELDS = {"doc_id", "title", "year", "para", "section", "snippet", "text", "score", "url"}
+HIT_FIELDS = {"doc_id", "title", "year", "para", "section", "snippet", "text", "score", "url",
+              "issuer", "doc_number", "date", "published", "group", "matched_by"}
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +226,8 @@ def test_document_page_with_an_absent_query_says_so(client, ids):
 def test_api_search_is_the_cli_object_plus_urls(client, web_index, ids):
     got = client.get("/api/search?q=" + quote("乡村振兴")).get_json()
     cli_result = json.loads(run_cli("search", "乡村振兴", "--index", str(web_index), "--json"))
-    assert set(got) == {"query", "mode", "tokens", "total", "page", "per_page", "took_ms", "hits"}
+    assert set(got) == {"query", "mode", "tokens", "total", "expansion_total", "expansions",
+                        "page", "per_page", "took_ms", "hits"}
     for hit in got["hits"]:
         assert set(hit) == HIT_FIELDS
         assert hit["url"] == f"/doc/{hit['doc_id']}?q={quote('乡村振兴')}#p{hit['para']}"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context
+
+from indexer import export
+from indexer.expansion import highlight_query
 
 from . import engine
-from .params import search_params
+from .params import choice, search_params, single
 from .views import doc_url
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -17,8 +22,45 @@ def search():
     params = search_params(request.args, current_app.config["PAGE_SIZE"])
     result = engine().search(params.q, **params.engine_kwargs())
     for hit in result["hits"]:
-        hit["url"] = doc_url(hit["doc_id"], params.q, params.mode, hit["para"])
+        hit["url"] = doc_url(hit["doc_id"], highlight_query(params.q, hit["matched_by"]),
+                             params.mode, hit["para"])
     return jsonify(result)
+
+
+@blueprint.route("/search/export")
+def search_export():
+    """Every hit of a search (at most ``export.MAX_ROWS``) as CSV or JSON lines, streamed."""
+    params = search_params(request.args, current_app.config["PAGE_SIZE"])
+    fmt = choice(request.args, "format", export.FORMATS)
+    started = export.start(engine(), params.q, **params.engine_kwargs())
+    base = request.url_root.rstrip("/")
+
+    def link(hit: dict) -> str:
+        return base + doc_url(hit["doc_id"], highlight_query(params.q, hit["matched_by"]),
+                                     params.mode, hit["para"])
+
+    mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    response = Response(stream_with_context(export.chunks(started, fmt, link)),
+                        mimetype=mimetype)
+    name = f"policy-search-{params.q[:40]}.{fmt}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"policy-search.{fmt}\"; filename*=UTF-8''{quote(name)}")
+    response.headers["X-Total-Hits"] = str(started.total)
+    response.headers["X-Exported-Rows"] = str(started.rows)
+    return response
+
+
+@blueprint.route("/define")
+def define():
+    """What the corpus's documents say a term means: ``policy-search define TERM --json``."""
+    term = single(request.args, "term")
+    if term is None or len(term) > 100:
+        abort(400, description="give the term to define: /api/define?term=… (at most 100 characters)")
+    entries = engine().glossary().define(term)
+    if not entries:
+        abort(404, description=f"no definition of {term[:40]!r} in the corpus's glossary")
+    return jsonify({"term": term, "definitions": [
+        {**e.to_dict(), "url": doc_url(e.doc_id, e.term, "words", e.para)} for e in entries]})
 
 
 @blueprint.route("/doc/<doc_id>")

@@ -20,7 +20,9 @@ MAX_DEPTH = 10_000  # page * per_page: the engine collects every hit up to the p
 MAX_QUERY_CHARS = 200
 DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
-SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort")
+SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort", "issuer",
+               "expand")
+MAX_ISSUER_CHARS = 100
 
 
 class BadParameter(BadRequest):
@@ -42,6 +44,8 @@ class SearchParams:
     year_from: int | None = None
     year_to: int | None = None
     sort: str = "relevance"
+    issuer: str | None = None  # documents whose 发文机关 contains this
+    expand: bool = True
 
     def engine_kwargs(self) -> dict:
         """Keyword arguments for ``SearchEngine.search`` (everything but the query)."""
@@ -51,7 +55,8 @@ class SearchParams:
 
     def filtered(self) -> bool:
         """Whether a document or year filter narrows this search."""
-        return bool(self.doc) or self.year_from is not None or self.year_to is not None
+        return (bool(self.doc) or bool(self.issuer) or self.year_from is not None
+                or self.year_to is not None)
 
 
 def single(args: MultiDict, key: str) -> str | None:
@@ -124,7 +129,16 @@ def search_params(args: MultiDict, default_per_page: int = 10) -> SearchParams:
         raise BadParameter(f"year_from ({year_from}) is after year_to ({year_to})")
     return SearchParams(q=query_text(args), mode=choice(args, "mode", MODES), page=page,
                         per_page=per_page, doc=doc_id(args), year_from=year_from,
-                        year_to=year_to, sort=choice(args, "sort", SORTS))
+                        year_to=year_to, sort=choice(args, "sort", SORTS), issuer=issuer(args),
+                        expand=choice(args, "expand", ("1", "0")) == "1")
+
+
+def issuer(args: MultiDict) -> str | None:
+    """An optional issuer filter (part of a 发文机关 name)."""
+    raw = single(args, "issuer")
+    if raw is not None and len(raw.strip()) > MAX_ISSUER_CHARS:
+        raise BadParameter(f"issuer too long: at most {MAX_ISSUER_CHARS} characters")
+    return raw.strip() if raw is not None else None
 
 
 def document_params(args: MultiDict) -> tuple[str | None, str]:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from indexer import QueryError
+from indexer.expansion import highlight_query
 
 from . import engine
 from .params import MAX_DEPTH, SearchParams, document_params, search_params
@@ -20,6 +21,7 @@ blueprint = Blueprint("views", __name__)
 
 PAGE_WINDOW = 2  # page links shown either side of the current page
 FACET_DOCS_SHOWN = 12
+DEFINITIONS_SHOWN = 3
 QUERY_HELP = {
     # Known engine messages (English) → what the reader should do, in Chinese.
     "empty query": "请输入要检索的词语或短语。",
@@ -35,14 +37,25 @@ QUERY_HELP = {
 def search_url(params: SearchParams, **changes) -> str:
     """A /search link: ``params`` with ``changes`` applied; defaults and None are left out."""
     values = {"q": params.q, "mode": params.mode, "doc": params.doc,
-              "year_from": params.year_from, "year_to": params.year_to,
-              "sort": params.sort, "page": params.page}
+              "year_from": params.year_from, "year_to": params.year_to, "issuer": params.issuer,
+              "sort": params.sort, "page": params.page, "expand": params.expand}
     values.update(changes)
+    values["expand"] = None if values["expand"] else 0
     defaults = {"mode": "words", "sort": "relevance", "page": 1}
     if params.per_page != current_app.config["PAGE_SIZE"]:
         values["per_page"] = params.per_page
     query = {k: v for k, v in values.items() if v is not None and defaults.get(k) != v}
     return url_for("views.search") + "?" + urlencode(query)
+
+
+def export_url(params: SearchParams) -> str:
+    """The CSV export of a search (every hit, not just the page)."""
+    query = {k: v for k, v in {"q": params.q, "mode": params.mode, "doc": params.doc,
+                               "year_from": params.year_from, "year_to": params.year_to,
+                               "issuer": params.issuer, "sort": params.sort,
+                               "expand": None if params.expand else 0,
+                               "format": "csv"}.items() if v is not None}
+    return url_for("api.search_export") + "?" + urlencode(query)
 
 
 @blueprint.app_template_global()
@@ -84,12 +97,17 @@ def search():
         more = per_doc.get(hit["doc_id"], 1) - 1
         hit["more_in_doc"] = more if (not params.doc and hit["doc_id"] not in first_on_page) else 0
         first_on_page.add(hit["doc_id"])
+        hit["link_q"] = highlight_query(params.q, hit["matched_by"])
     last_page = max(1, min(ceil(result["total"] / params.per_page), MAX_DEPTH // params.per_page))
+    definitions = engine().glossary().found_in(params.q, limit=DEFINITIONS_SHOWN)
     doc_filter = next((d for d in result["facets"]["docs"] if d["doc_id"] == params.doc), None)
     return render_template(
         "search.html", params=params, result=result, last_page=last_page,
         pages=_page_window(params.page, last_page), doc_filter=doc_filter,
-        facet_docs=result["facets"]["docs"][:FACET_DOCS_SHOWN],
+        facet_docs=result["facets"]["docs"][:FACET_DOCS_SHOWN], definitions=definitions,
+        query_hits=[h for h in result["hits"] if h["group"] != "expansion"],
+        expansion_hits=[h for h in result["hits"] if h["group"] == "expansion"],
+        export_url=export_url(params),
         first_rank=(params.page - 1) * params.per_page + 1)
 
 

@@ -15,6 +15,8 @@ share — cleanup, duplicates, sections, paragraph numbers, metadata from the te
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
 
 from ..errors import DocumentError
@@ -41,5 +43,32 @@ class Extracted:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+# A DOCX or OFD is a ZIP: its members may unpack to no more than this (a ZIP bomb stops here).
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+MAX_MEMBERS = 10_000
+
+
+def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
+    """Open a ZIP-based file after checking its declared sizes; DocumentError when it is no ZIP or a bomb.
+
+    Python's zipfile never inflates a member past its declared size, so checking the declared
+    sizes bounds the memory a reader can use.
+    """
+    if not data.startswith(b"PK"):
+        head = data[:512].lstrip().lower()
+        what = "an HTML file" if head.startswith((b"<!doctype html", b"<html")) else "not a ZIP archive"
+        raise DocumentError(f"not a real {kind} file ({what})")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise DocumentError(f"damaged {kind} file (broken ZIP archive: {exc})") from exc
+    unpacked = sum(member.file_size for member in members)
+    if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED_BYTES:
+        raise DocumentError(f"{kind} file would unpack to {unpacked:,} bytes in {len(members):,} "
+                            f"parts, over the {MAX_UNPACKED_BYTES:,}-byte limit (a ZIP bomb?)")
+    return archive
+
+
 __all__ = ["BODY", "Block", "DocumentError", "Extracted", "HEADING", "META_KEYS", "TABLE_ROW",
-           "TITLE"]
+           "TITLE", "open_zip"]
