@@ -4,9 +4,9 @@ The public functions the CLI and the web layer use are re-exported here.
 """
 
 from .build import BuildSummary, build_index
-from .errors import (BuildError, BuildLockedError, IndexNotFoundError, PolicySearchError,
-                     QueryError)
+from .errors import (BuildError, BuildLockedError, IndexNotFoundError, IndexVersionError,
+                     PolicySearchError, QueryError)
 from .search import SearchEngine
 
 __all__ = ["BuildError", "BuildLockedError", "BuildSummary", "IndexNotFoundError",
-           "PolicySearchError", "QueryError", "SearchEngine", "build_index"]
+           "IndexVersionError", "PolicySearchError", "QueryError", "SearchEngine", "build_index"]

@@ -27,3 +27,7 @@ class DocumentError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class IndexVersionError(PolicySearchError):
+    """The index on disk was written by a version this one cannot search: rebuild it."""

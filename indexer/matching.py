@@ -20,23 +20,25 @@ is pinned to the version these were written against).
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
-from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 from .analysis import literal_grams
+from .arrays import ARRAY_FIELDS, SegmentArrays, arrays_path
+from .errors import IndexVersionError
 from .query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 SCORED_FIELDS = (("text", 1.0), ("title", TITLE_BOOST), ("section", SECTION_BOOST))
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 EMPTY = np.empty(0, dtype=np.int64)
-CACHED_POSTINGS = 2_000_000  # posting entries kept per searcher (16 MB): repeated terms are free
+CACHED_POSTINGS = 4_000_000  # posting entries kept for the process (≤ 48 MB): repeats are free
 
 
 @dataclass
@@ -45,10 +47,17 @@ class Matches:
 
     ids: np.ndarray                 # sorted document numbers
     literal_counts: np.ndarray      # per id: how many positive terms it contains literally
+    literals: tuple = ()            # per positive term (parsed.terms order): the sorted numbers
+                                    # of the paragraphs containing it literally (matching or not)
 
 
-def match(searcher, parsed: ParsedQuery, filter_query: wq.Query | None = None) -> Matches:
-    """Every paragraph matching ``parsed`` (and ``filter_query``), exactly."""
+def match(searcher, parsed: ParsedQuery, filter_query: wq.Query | None = None,
+          within: np.ndarray | None = None) -> Matches:
+    """Every paragraph matching ``parsed`` (and ``filter_query``), exactly.
+
+    ``within`` (sorted document numbers, e.g. one document's paragraphs) restricts the
+    answer to those, reading only the part of each posting list in their range.
+    """
     postings = Postings.of(searcher)
     words_mode = parsed.mode == "words"
     matched = None
@@ -56,21 +65,25 @@ def match(searcher, parsed: ParsedQuery, filter_query: wq.Query | None = None) -
     for alternatives in parsed.groups:
         group = EMPTY
         for term in alternatives:
-            literal = postings.literal(term.literal)
+            literal = postings.literal(term.literal, within)
             literals.append(literal)
             group = _union(group, literal)
             if words_mode and not term.phrase and term.words \
                     and list(term.words) != [term.literal]:
-                group = _union(group, postings.all_words(term.words))
+                group = _union(group, postings.all_words(term.words, within))
         matched = group if matched is None else np.intersect1d(matched, group, assume_unique=True)
+    if within is not None:
+        matched = np.intersect1d(matched, within, assume_unique=True)
     for term in parsed.excluded:
-        matched = np.setdiff1d(matched, postings.literal(term.literal), assume_unique=True)
+        matched = np.setdiff1d(matched, postings.literal(term.literal, within),
+                               assume_unique=True)
     if filter_query is not None and len(matched):
-        matched = np.intersect1d(matched, postings.query(filter_query), assume_unique=True)
+        matched = np.intersect1d(matched, postings.query(filter_query, searcher),
+                                 assume_unique=True)
     counts = np.zeros(len(matched), dtype=np.int64)
     for literal in literals:
         counts += np.isin(matched, literal, assume_unique=True)
-    return Matches(matched, counts)
+    return Matches(matched, counts, tuple(literals))
 
 
 def rank(searcher, parsed: ParsedQuery, matches: Matches, limit: int,
@@ -130,146 +143,249 @@ def _bm25f(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.nda
 
 
 class Postings:
-    """Posting arrays and per-document columns of one searcher, read once and cached."""
+    """Posting arrays and per-document columns of one index version, shared by every thread.
+
+    The arrays are the memory-mapped ``.arrays`` files of the version's segments (see
+    ``arrays.py``); whole-list reads and phrase results are kept in one bounded cache for the
+    process. Whoosh is still asked (under a lock, on a reader of its own) for the per-document
+    columns and the scoring statistics, read once.
+    """
+
+    _versions: "OrderedDict[tuple, Postings]" = OrderedDict()
+    _versions_lock = threading.Lock()
+    KEPT_VERSIONS = 2  # the live version and the one a build just replaced
 
     def __init__(self, searcher):
-        self.searcher = searcher
-        self.leaves = searcher.leaf_searchers()
-        self.size = searcher.reader().doc_count_all()
-        self._ids = _BoundedCache(CACHED_POSTINGS)
-        self._frequencies = _BoundedCache(CACHED_POSTINGS)
+        reader = searcher.reader()
+        self.folder = _folder(reader)
+        self._ix = whoosh_index.open_dir(self.folder)
+        self._searcher = self._ix.searcher()  # private: Whoosh objects are not thread-safe
+        self._lock = threading.RLock()
+        self.segments = []  # (arrays, first document number, deleted local ids or None)
+        for leaf, offset in self._searcher.leaf_searchers():
+            leaf_reader = leaf.reader()
+            path = arrays_path(self.folder, leaf_reader.segment())
+            if not path.exists():
+                raise IndexVersionError("the index was built by an older version without "
+                                        "posting arrays: rebuild it with 'policy-search index "
+                                        "--full'")
+            deleted = None
+            if leaf_reader.has_deletions():
+                deleted = np.array(sorted(leaf_reader.segment().deleted_docs()), dtype=np.int64)
+            self.segments.append((SegmentArrays(path), offset, deleted))
+        self.size = self._searcher.doc_count_all()
+        self._average_lengths = {field: self._searcher.avg_field_length(field) or 1.0
+                                 for field, _ in SCORED_FIELDS}
+        self._cache = _BoundedCache(CACHED_POSTINGS)
         self._columns: dict[str, object] = {}
-        self._decode_positions = _positions_decoder(searcher.schema["grams"].format)
 
     @classmethod
     def of(cls, searcher) -> "Postings":
-        """The cache attached to ``searcher`` (each thread has its own searcher)."""
-        cache = getattr(searcher, "_policy_postings", None)
-        if cache is None:
-            cache = searcher._policy_postings = cls(searcher)
-        return cache
+        """The shared arrays of the index version ``searcher`` reads."""
+        reader = searcher.reader()
+        key = (_folder(reader), reader.generation())
+        with cls._versions_lock:
+            postings = cls._versions.get(key)
+            if postings is None:
+                postings = cls._versions[key] = cls(searcher)
+                while len(cls._versions) > cls.KEPT_VERSIONS:
+                    # not closed here: a request may still be reading it; the garbage
+                    # collector closes its files and mappings when the last one lets go
+                    cls._versions.popitem(last=False)
+            else:
+                cls._versions.move_to_end(key)
+        return postings
 
     # ---------------------------------------------------------------- document number sets
 
-    def term(self, field: str, text: str) -> np.ndarray:
-        """Sorted document numbers containing ``text`` in ``field`` (deletions removed)."""
+    def term(self, field: str, text: str, within: np.ndarray | None = None) -> np.ndarray:
+        """Sorted document numbers containing ``text`` in ``field`` (deletions removed).
+
+        With ``within`` (sorted document numbers), only those inside its range are read.
+        """
+        if within is not None:
+            return self._read(field, text, within)[0]
         key = (field, text)
-        ids = self._ids.get(key)
+        ids = self._cache.get(key)
         if ids is None:
-            ids = self._ids.put(key, self._read(field, text, with_frequencies=False)[0])
+            ids = self._cache.put(key, self._read(field, text)[0])
         return ids
 
-    def literal(self, literal: str) -> np.ndarray:
+    def literal(self, literal: str, within: np.ndarray | None = None) -> np.ndarray:
         """Paragraphs whose normalised text contains ``literal``."""
         grams = literal_grams(literal)
         if len(grams) == 1:
-            return self.term("grams", grams[0])
-        cached = self._ids.get(("literal", literal))
+            return self.term("grams", grams[0], within)
+        key = ("literal", literal)
+        cached = self._cache.get(key) if within is None else None
         if cached is not None:
             return cached
+        term_ids = {gram: self.term("grams", gram, within) for gram in set(grams)}
         candidates = None
-        for gram in sorted(set(grams), key=lambda g: len(self.term("grams", g))):
-            ids = self.term("grams", gram)
+        for gram in sorted(term_ids, key=lambda g: len(term_ids[g])):
+            ids = term_ids[gram]
             candidates = ids if candidates is None else \
                 np.intersect1d(candidates, ids, assume_unique=True)
             if not len(candidates):
                 return EMPTY
-        return self._ids.put(("literal", literal), self._adjacent(grams, candidates))
+        found = self._adjacent(grams, candidates)
+        return found if within is not None else self._cache.put(key, found)
 
     def _adjacent(self, grams: list[str], candidates: np.ndarray) -> np.ndarray:
         """The candidates where the grams stand at consecutive positions (the phrase occurs).
 
         Bigrams at offsets 0, 2, 4, … and the last one cover every character of the phrase,
-        so checking those is enough; positions are decoded only for candidate paragraphs.
+        so checking those is enough. Each (candidate, start position) pair is one integer
+        ``candidate number × stride + start``; a phrase starts where every covering gram
+        agrees on the start.
         """
         cover = sorted(set(range(0, len(grams), 2)) | {len(grams) - 1})
-        positions = [self._positions(grams[offset], candidates) for offset in cover]
-        keep = [docnum for i, docnum in enumerate(candidates.tolist())
-                if any(all(start + offset in found[i] for offset, found in
-                           zip(cover[1:], positions[1:])) for start in positions[0][i])]
-        return np.array(keep, dtype=np.int64)
+        starts = None
+        for offset in cover:
+            owner, positions = self.positions("grams", grams[offset], candidates)
+            keys = np.unique(owner * _STRIDE + (positions - offset))
+            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        return candidates[np.unique(starts // _STRIDE)]
 
-    def _positions(self, gram: str, candidates: np.ndarray) -> list[frozenset]:
-        """For each candidate: the positions of ``gram`` in it (candidates must contain it)."""
-        decode = self._decode_positions
-        found: list[frozenset] = [frozenset()] * len(candidates)
-        for leaf, offset in self.leaves:
+    def positions(self, field: str, text: str, candidates: np.ndarray):
+        """(candidate index, position) pairs, flat: every position of ``text`` in each
+        candidate (candidates must contain it)."""
+        owners, found = [], []
+        for arrays, offset, _ in self.segments:
             local = candidates - offset
-            for ids, values in _blocks(leaf, "grams", gram, local):
-                where = np.searchsorted(local, ids)
-                inside = (where < len(local))
-                hits = np.flatnonzero(inside & (local[np.minimum(where, len(local) - 1)] == ids))
-                for k in hits.tolist():
-                    found[int(where[k])] = decode(values[k])
-        return found
+            inside = np.flatnonzero((local >= 0) & (local < _MAX_LOCAL))
+            if not len(inside):
+                continue
+            ids, weights, number = arrays.postings(field, text.encode("utf-8"))
+            if not len(ids):
+                continue
+            where = np.searchsorted(ids, local[inside])
+            where = np.minimum(where, len(ids) - 1)
+            present = ids[where] == local[inside]
+            inside, where = inside[present], where[present]
+            counts = weights.astype(np.int64)
+            ends = np.cumsum(counts) + int(arrays.fields[field]["position_starts"][number])
+            lengths = counts[where]
+            firsts = ends[where] - lengths
+            total = int(lengths.sum())
+            flat = np.repeat(firsts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) \
+                + np.arange(total)
+            owners.append(np.repeat(inside, lengths))
+            found.append(arrays.fields[field]["positions"][flat].astype(np.int64))
+        if not owners:
+            return EMPTY, EMPTY
+        return np.concatenate(owners), np.concatenate(found)
 
-    def all_words(self, words) -> np.ndarray:
+    def all_words(self, words, within: np.ndarray | None = None) -> np.ndarray:
         """Paragraphs containing every one of ``words`` (text field)."""
         result = None
         for word in dict.fromkeys(words):
-            ids = self.term("text", word)
+            ids = self.term("text", word, within)
             result = ids if result is None else np.intersect1d(result, ids, assume_unique=True)
             if not len(result):
                 break
         return result
 
-    def query(self, query: wq.Query) -> np.ndarray:
-        """Sorted document numbers matching a Whoosh query (used for phrases and filters)."""
-        ids = np.fromiter(query.matcher(self.searcher).all_ids(), dtype=np.int64)
+    def document_numbers(self, doc_id: str, kind: str) -> np.ndarray:
+        """Sorted document numbers of the records of ``doc_id`` of one ``kind``."""
+        records = self.term("doc_id", doc_id)
+        if not len(records):
+            return records
+        return np.intersect1d(records, self.term("kind", kind, within=records),
+                              assume_unique=True)
+
+    def query(self, query: wq.Query, searcher) -> np.ndarray:
+        """Sorted document numbers matching a Whoosh query (filters), read through ``searcher``."""
+        if isinstance(query, wq.Term) and query.fieldname in ARRAY_FIELDS:
+            return self.term(query.fieldname, query.text)
+        if isinstance(query, wq.NumericRange) and query.fieldname == "year":
+            years = self.years()
+            keep = np.ones(len(years), dtype=bool)
+            if query.start is not None:
+                keep &= years >= query.start
+            if query.end is not None:
+                keep &= years <= query.end
+            return np.flatnonzero(keep)
+        if isinstance(query, wq.And):
+            result = None
+            for part in query.subqueries:
+                ids = self.query(part, searcher)
+                result = ids if result is None else \
+                    np.intersect1d(result, ids, assume_unique=True)
+            return result
+        ids = np.fromiter(query.matcher(searcher).all_ids(), dtype=np.int64)
         return np.unique(ids)
 
     # ---------------------------------------------------------------- scoring statistics
 
     def frequencies(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(sorted document numbers, term frequencies) of ``text`` in ``field``."""
-        key = (field, text)
-        postings = self._frequencies.get(key)
+        key = ("frequencies", field, text)
+        postings = self._cache.get(key)
         if postings is None:
-            postings = self._frequencies.put(key, self._read(field, text, with_frequencies=True))
+            postings = self._cache.put(key, self._read(field, text))
         return postings
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        """Postings of the term, deleted documents included (as Whoosh counts them)."""
+        encoded = text.encode("utf-8")
+        return sum(len(arrays.postings(field, encoded)[0]) for arrays, _, _ in self.segments)
 
     def idf(self, field: str, text: str) -> float:
         """Whoosh's inverse document frequency."""
-        return math.log(self.searcher.doc_count_all()
-                        / (self.searcher.doc_frequency(field, text) + 1)) + 1
+        return math.log(self.size / (self.doc_frequency(field, text) + 1)) + 1
 
     def average_length(self, field: str) -> float:
-        """Average length of ``field`` over the documents that have it (as Whoosh computes it)."""
-        return self.searcher.avg_field_length(field) or 1.0
+        """Average length of ``field`` over all documents (as Whoosh computes it)."""
+        return self._average_lengths[field]
 
     def lengths(self, field: str) -> np.ndarray:
         """Per document: the length of ``field`` as Whoosh's length column records it."""
         key = "len:" + field
-        if key not in self._columns:
-            parts = []
-            for leaf, _ in self.leaves:
-                reader = leaf.reader()
-                count = reader.doc_count_all()
-                raw = _length_bytes(reader, field, count)
-                parts.append(_LENGTH_OF_BYTE[np.frombuffer(raw, dtype=np.uint8)])
-            self._columns[key] = np.concatenate(parts) if parts else np.zeros(0)
-        return self._columns[key]
+        with self._lock:
+            if key not in self._columns:
+                parts = []
+                for leaf, _ in self._searcher.leaf_searchers():
+                    reader = leaf.reader()
+                    raw = _length_bytes(reader, field, reader.doc_count_all())
+                    parts.append(_LENGTH_OF_BYTE[np.frombuffer(raw, dtype=np.uint8)])
+                self._columns[key] = np.concatenate(parts) if parts else np.zeros(0)
+            return self._columns[key]
 
     def years(self) -> np.ndarray:
         """Per document: its year (0 when unknown)."""
-        if "year" not in self._columns:
-            self._columns["year"] = np.array([v or 0 for v in self._column("year", 0)],
-                                             dtype=np.int64)
-        return self._columns["year"]
+        with self._lock:
+            if "year" not in self._columns:
+                self._columns["year"] = np.array([v or 0 for v in self._column("year", 0)],
+                                                 dtype=np.int64)
+            return self._columns["year"]
 
     def doc_codes(self) -> tuple[np.ndarray, list[str]]:
-        """Per document: a small integer standing for its doc_id, and the ids in code order."""
-        if "doc" not in self._columns:
-            names: dict[str, int] = {}
-            codes = np.array([names.setdefault(v or "", len(names))
-                              for v in self._column("doc_id", "")], dtype=np.int64)
-            self._columns["doc"] = (codes, list(names))
-        return self._columns["doc"]
+        """Per document: a small integer standing for its doc_id, and the ids in code order.
+
+        Read from the doc_id postings (a few thousand terms), not from the stored column
+        (one Python string per paragraph); records without a doc_id get the code of "".
+        """
+        with self._lock:
+            if "doc" not in self._columns:
+                names: dict[str, int] = {"": 0}
+                codes = np.zeros(self.size, dtype=np.int64)
+                for arrays, offset, _ in self.segments:
+                    terms = arrays.terms("doc_id")
+                    if not terms:
+                        continue
+                    columns = arrays.fields["doc_id"]
+                    term_codes = np.array([names.setdefault(t.decode("utf-8"), len(names))
+                                           for t in terms], dtype=np.int64)
+                    per_posting = np.repeat(term_codes, np.diff(columns["starts"]))
+                    codes[columns["ids"].astype(np.int64) + offset] = per_posting
+                self._columns["doc"] = (codes, list(names))
+            return self._columns["doc"]
 
     def _column(self, field: str, missing) -> list:
         # Per segment, padded: a segment without the column (the metadata record's) has none.
         values = []
-        for leaf, offset in self.leaves:
+        for leaf, offset in self._searcher.leaf_searchers():
             reader = leaf.reader()
             count = reader.doc_count_all()
             part = list(reader.column_reader(field)) if reader.has_column(field) else []
@@ -278,107 +394,66 @@ class Postings:
 
     # ---------------------------------------------------------------- reading postings
 
-    def _read(self, field: str, text: str, with_frequencies: bool):
-        id_parts, frequency_parts = [], []
-        for leaf, offset in self.leaves:
-            ids, frequencies = _leaf_postings(leaf, field, text, with_frequencies)
-            if len(ids):
-                id_parts.append(ids + offset)
-                frequency_parts.append(frequencies)
+    def _read(self, field: str, text: str, within: np.ndarray | None = None):
+        """(sorted document numbers, weights) of a term over every segment, deletions removed."""
+        encoded = text.encode("utf-8")
+        id_parts, weight_parts = [], []
+        for arrays, offset, deleted in self.segments:
+            ids, weights, _ = arrays.postings(field, encoded)
+            if within is not None and len(ids):
+                low, high = np.searchsorted(ids, (int(within[0]) - offset,
+                                                  int(within[-1]) - offset + 1))
+                ids, weights = ids[low:high], weights[low:high]
+            if not len(ids):
+                continue
+            ids = ids.astype(np.int64)
+            if deleted is not None:
+                keep = ~np.isin(ids, deleted, assume_unique=True)
+                ids, weights = ids[keep], weights[keep]
+            id_parts.append(ids + offset)
+            weight_parts.append(weights)
         if not id_parts:
             return EMPTY, np.empty(0, dtype=np.float64)
-        frequencies = np.concatenate(frequency_parts) if with_frequencies else None
-        return np.concatenate(id_parts), frequencies
+        return np.concatenate(id_parts), np.concatenate(weight_parts).astype(np.float64)
 
 
-def _positions_decoder(format_):
-    # Most grams occur once in a paragraph, so few distinct encodings recur: decode each once.
-    @lru_cache(maxsize=65536)
-    def decode(value: bytes) -> frozenset:
-        return frozenset(format_.decode_positions(value))
-    return decode
+_STRIDE = 1 << 32  # above any position: (candidate, position) pairs as one integer
+_MAX_LOCAL = 1 << 31
+
+
+def _folder(reader) -> str:
+    """The generation folder a (multi-)reader reads from."""
+    leaves = reader.leaf_readers()
+    storage = leaves[0][0]._storage if leaves else reader._storage
+    return str(getattr(storage, "folder", None) or storage._storage.folder)
 
 
 class _BoundedCache:
-    """Least-recently-used arrays, bounded by their total number of entries."""
+    """Least-recently-used arrays, bounded by their total number of entries; thread-safe."""
 
     def __init__(self, budget: int):
         self.budget = budget
         self.entries: OrderedDict = OrderedDict()
         self.size = 0
+        self.lock = threading.Lock()
 
     def get(self, key):
-        value = self.entries.get(key)
-        if value is not None:
-            self.entries.move_to_end(key)
-        return value
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
 
     def put(self, key, value):
         size = len(value[0]) if isinstance(value, tuple) else len(value)
-        self.entries[key] = value
-        self.size += size
-        while self.size > self.budget and len(self.entries) > 1:
-            _, old = self.entries.popitem(last=False)
-            self.size -= len(old[0]) if isinstance(old, tuple) else len(old)
+        with self.lock:
+            if key not in self.entries:
+                self.entries[key] = value
+                self.size += size
+            while self.size > self.budget and len(self.entries) > 1:
+                _, old = self.entries.popitem(last=False)
+                self.size -= len(old[0]) if isinstance(old, tuple) else len(old)
         return value
-
-
-def _open(leaf, field, text):
-    """(matcher without deletion filtering, deleted document numbers) or (None, None)."""
-    try:
-        matcher = leaf.postings(field, text)
-    except Exception:  # the term is not in this segment
-        return None, None
-    if isinstance(matcher, FilterMatcher):  # the segment has deletions: Whoosh filters them
-        return matcher.child, np.fromiter(matcher._ids, dtype=np.int64)
-    return matcher, None
-
-
-def _blocks(leaf, field, text, wanted=None):
-    """Yield (ids array, values) per posting block, skipping blocks without a wanted id."""
-    matcher, _ = _open(leaf, field, text)
-    if matcher is None:
-        return
-    if not hasattr(matcher, "_read_ids"):  # postings not stored in W3 blocks
-        items = list(matcher.all_items())
-        yield np.array([i for i, _ in items], dtype=np.int64), [v for _, v in items]
-        return
-    while matcher.is_active():
-        if wanted is not None:
-            first = np.searchsorted(wanted, matcher.block_min_id())
-            if first == len(wanted) or wanted[first] > matcher.block_max_id():
-                matcher._next_block()
-                continue
-        matcher._read_values()
-        yield np.array(matcher._ids, dtype=np.int64), matcher._values
-        matcher._next_block()
-
-
-def _leaf_postings(leaf, field, text, with_frequencies):
-    matcher, deleted = _open(leaf, field, text)
-    if matcher is None:
-        return EMPTY, None
-    ids, frequencies = [], []
-    if not hasattr(matcher, "_read_ids"):  # postings not stored in W3 blocks
-        while matcher.is_active():
-            ids.append(matcher.id())
-            frequencies.append(matcher.weight())
-            matcher.next()
-    else:
-        while matcher.is_active():
-            matcher._read_ids()
-            ids.extend(matcher._ids)
-            if with_frequencies:
-                matcher._read_weights()
-                frequencies.extend(matcher._weights)
-            matcher._next_block()
-    ids = np.array(ids, dtype=np.int64)
-    frequencies = np.array(frequencies, dtype=np.float64) if with_frequencies else None
-    if deleted is not None and len(deleted):
-        keep = ~np.isin(ids, deleted)
-        ids = ids[keep]
-        frequencies = frequencies[keep] if with_frequencies else None
-    return ids, frequencies
 
 
 def _length_bytes(reader, field: str, count: int) -> bytes:

@@ -16,7 +16,7 @@ from whoosh.system import pack_uint
 from .analysis import (GramTokenizer, cached_word_spans, gram_terms, literal_form,
                        word_analyzer, word_spans)
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"  # 6: posting arrays beside each segment (arrays.py)
 
 KIND_PARAGRAPH = "p"
 KIND_DOCUMENT = "d"
@@ -72,12 +72,25 @@ class GramField(_AnalyzedField):
                 encoded = single.get(positions[0])
                 if encoded is None:
                     encoded = single[positions[0]] = encode(positions)
+                    _POSITION_OF_SINGLE[encoded] = tuple(positions)
             else:
                 encoded = encode(positions)
             yield gram.encode("utf-8"), len(positions), float(len(positions)), encoded
 
 
 _SINGLE_POSITION: dict[int, bytes] = {}
+_POSITION_OF_SINGLE: dict[bytes, tuple[int]] = {}
+_POSITIONS = Positions()
+
+
+def gram_positions(encoded: bytes):
+    """The positions a gram posting's value encodes (the inverse of ``GramField.index``)."""
+    positions = _POSITION_OF_SINGLE.get(encoded)
+    if positions is None:
+        positions = _POSITIONS.decode_positions(encoded)
+        if len(positions) == 1:
+            _POSITION_OF_SINGLE[encoded] = positions = tuple(positions)
+    return positions
 
 
 def make_schema() -> fields.Schema:

@@ -15,13 +15,14 @@ from collections import Counter, OrderedDict
 import time
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
 from . import expansion, store
 from .analysis import active_dictionary, normalize, use_dictionary
 from .build import generation_dictionary
-from .matching import facet_counts, match
+from .matching import Postings, facet_counts, match
 from .errors import PolicySearchError, QueryError
 from .query import ParsedQuery, parse_query
 from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
@@ -77,7 +78,7 @@ class SearchEngine:
             self.searcher()
             active_dictionary().cut("预热")
             self.documents()
-            self.search("政策")
+            self.search("政策", facets=True)  # facets: the per-paragraph document codes too
         except PolicySearchError:
             pass
         except Exception:  # noqa: BLE001 - reported, then left to the requests
@@ -189,17 +190,23 @@ class SearchEngine:
         if record is None:
             return None
         parsed = parse_query(query, mode) if query else None
-        hits = set()
-        if parsed is not None:
-            hits = set(match(searcher, parsed, wq.Term("doc_id", doc_id)).ids.tolist())
         stored_paragraphs = self._stored_paragraphs(searcher, doc_id)
+        hits, marked = set(), set()
+        if parsed is not None and stored_paragraphs:
+            within = np.array(sorted(n for n, _ in stored_paragraphs), dtype=np.int64)
+            matches = match(searcher, parsed, within=within)
+            hits = set(matches.ids.tolist())
+            # Only hits and paragraphs holding a term literally have anything to mark: the
+            # others (most of a long document) skip the per-character highlighting.
+            marked = hits.union(*(literal.tolist() for literal in matches.literals))
         paragraphs = []
         for docnum, stored in stored_paragraphs:
             paragraph = {"para": stored["para"], "section": stored.get("section", ""),
                          "text": stored["text"], "heading": bool(stored.get("heading")),
                          "level": stored.get("level") or 0}
             if parsed is not None:
-                paragraph["html"] = highlight(stored["text"], parsed, is_hit=docnum in hits)
+                paragraph["html"] = highlight(stored["text"], parsed if docnum in marked else None,
+                                              is_hit=docnum in hits)
                 paragraph["matched"] = docnum in hits
             paragraphs.append(paragraph)
         return {
@@ -219,8 +226,8 @@ class SearchEngine:
             if cached is not None:
                 self._paragraph_cache.move_to_end(key)
                 return cached
-        stored = sorted(((n, searcher.stored_fields(n))
-                         for n in searcher.document_numbers(doc_id=doc_id, kind=KIND_PARAGRAPH)),
+        numbers = Postings.of(searcher).document_numbers(doc_id, KIND_PARAGRAPH)
+        stored = sorted(((n, searcher.stored_fields(n)) for n in numbers.tolist()),
                         key=lambda item: item[1]["para"])
         with self._lock:
             self._paragraph_cache[key] = stored

@@ -20,6 +20,9 @@ from whoosh import index as whoosh_index
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import NO_MERGE, SegmentWriter
 
+from .arrays import ArrayWriter, arrays_path
+from .schema import gram_positions
+
 POSTINGS_PER_SEGMENT = 12_000_000  # ≈1.5 GB of pooled postings before a worker starts a new segment
 
 
@@ -72,15 +75,19 @@ class TermGroupedPool:
         self.count = 0
 
 
-def write_postings(fieldwriter, schema, pool: TermGroupedPool, lengths) -> None:
+def write_postings(fieldwriter, schema, pool: TermGroupedPool, lengths,
+                   arrays: ArrayWriter | None = None) -> None:
     """Write the pool through Whoosh's W3 field writer a whole block at a time.
 
     Whoosh's ``add_postings`` makes five Python calls and four type assertions per posting;
     here each block's id, weight and value lists are handed over as slices and its statistics
     (max weight, min/max field length) computed once. The bytes written are the same.
+    ``arrays`` (if given) receives every term's postings too.
     """
     current = None
     for fieldname, term, ids, weights, values in pool.sorted_terms():
+        if arrays is not None:
+            arrays.add_term(fieldname, term, ids, weights, values)
         if fieldname != current:
             if current is not None:
                 fieldwriter.finish_field()
@@ -181,8 +188,10 @@ class FastSegmentWriter(SegmentWriter):
 
     def _flush_segment(self):
         self.perdocwriter.close()
-        write_postings(self.fieldwriter, self.schema, self.pool, self._lengths)
+        arrays = ArrayWriter(gram_positions)
+        write_postings(self.fieldwriter, self.schema, self.pool, self._lengths, arrays)
         self.fieldwriter.close()
+        arrays.write(arrays_path(self.storage.folder, self.newsegment))
 
 
 def open_writer(ix) -> FastSegmentWriter:

@@ -42,5 +42,15 @@ def test_benchmark_quick_run_writes_every_number(tmp_path):
     assert result["recall"]["queries"] > 0
     assert result["recall"]["missed_paragraphs"] == 0, result["recall"]["missed"][:5]
     assert result["build"]["engine"]["paragraphs"] > 0
-    assert {t["key"] for t in result["targets"]} >= {"p50_ms", "p95_ms", "rss_mb", "cold_start_s"}
+    assert {t["key"] for t in result["targets"]} == {
+        "first_p50_ms", "first_p95_ms", "http_p50_ms", "http_p95_ms", "document_query_p50_ms",
+        "document_query_p95_ms", "document_p95_ms", "server_rss_mb", "start_s", "build_s",
+        "stock_ratio"}
+    assert all(t["met"] is not None for t in result["targets"]), result["targets"]
+    queries = sum(len(v) for v in result["queries_by_class"].values())
+    assert len(result["first_calls"]["first_ms"]) == len(result["http"]["first_ms"]) == queries
+    assert result["http"]["statuses"] == [200]
+    stock = result["stock"]
+    assert stock["engine"]["paragraphs"] == stock["stock"]["paragraphs"] \
+        == result["index"]["paragraphs"]
     assert result["machine"]["git_commit"]

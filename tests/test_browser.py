@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="module")
-def server(web_corpus, web_index):
-    """`policy-search serve` over the test index on a free port; yields its base URL."""
-    with production_server(web_index, web_corpus, threads=4) as running:
-        yield running.base
+def running(web_corpus, web_index):
+    """`policy-search serve` over the test index on a free port."""
+    with production_server(web_index, web_corpus, threads=4) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(running):
+    """The base URL of ``running``."""
+    return running.base
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +52,12 @@ def watch_problems(page) -> list[str]:
     return problems
 
 
-def test_server_prints_its_url(server):
-    assert server.startswith("http://127.0.0.1:")
+def test_the_url_the_server_prints_is_where_it_answers(running):
+    printed = re.search(r"serving .* on (http://\S+/) \(4 threads", running.log())
+    assert printed, running.log()
+    with urllib.request.urlopen(printed.group(1), timeout=10) as answer:
+        assert answer.status == 200
+        assert "<form" in answer.read().decode("utf-8")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])

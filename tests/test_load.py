@@ -7,6 +7,7 @@ to 127.0.0.1 only, with socket timeouts, under a hard per-test timeout: a hang f
 from __future__ import annotations
 
 import http.client
+import json
 import shutil
 import socket
 import struct
@@ -17,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 
-from indexer import build_index
+from indexer import SearchEngine, build_index
 from load.loadtest import run_load
 from load.server import production_server
 from test_web import SECURITY_HEADERS
@@ -164,8 +165,8 @@ def test_a_flood_beyond_the_thread_pool_is_answered_not_hung(server):
         thread.start()
     for thread in threads:
         thread.join(SOCKET_TIMEOUT_S * 2)
-    assert [s for s, _ in statuses if s not in (200, 503)] == []
-    assert len(statuses) == flood
+    # queued, not refused: a healthy server answers every one of them in full
+    assert [s for s, _ in statuses] == [200] * flood
     assert max(seconds for _, seconds in statuses) < SOCKET_TIMEOUT_S
     assert timed_get(server, "/api/stats")[0] == 200
 
@@ -229,17 +230,21 @@ def test_security_headers_on_a_500(broken_server):
         assert headers[name] == value, name
 
 
-def test_the_reindex_token_is_compared_in_constant_time():
-    reindex = Path(__file__).resolve().parents[1] / "webapp" / "reindex.py"
-    if not reindex.is_file():
-        pytest.skip("webapp/reindex.py (the optional reindex endpoint) does not exist yet")
-    source = reindex.read_text(encoding="utf-8")
-    assert "hmac.compare_digest" in source or "compare_digest(" in source
-    assert "token ==" not in source and "== token" not in source
-
-
 def test_the_server_listens_on_localhost_by_default():
     import inspect
 
     from webapp.server import run
     assert inspect.signature(run).parameters["host"].default == "127.0.0.1"
+
+
+def test_serve_builds_a_missing_index_before_it_answers(web_corpus, web_index, tmp_path):
+    index = tmp_path / "index"  # does not exist yet
+    with production_server(index, web_corpus, threads=2) as running:
+        status, body = timed_get(running, "/api/stats")
+        log = running.log()
+    assert f"no index in {index} yet: building it from {web_corpus}" in log
+    assert status == 200
+    stats = json.loads(body)
+    built = SearchEngine(web_index).stats()  # the same corpus built by build_index
+    assert (stats["documents"], stats["paragraphs"]) == (4, built["paragraphs"]) == (4, 31)
+    assert [d["doc_id"] for d in stats["docs"]] == [d["doc_id"] for d in built["docs"]]

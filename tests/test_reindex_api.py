@@ -162,3 +162,32 @@ def test_the_first_index_can_be_built_over_http(corpus, tmp_path, monkeypatch):
     assert (last["status"], last["summary"]["mode"], last["summary"]["reason"]) == (
         "finished", "full", "no index yet")
     assert client.get("/api/search?q=水利枢纽").get_json()["total"] == 1
+
+
+def test_the_token_from_the_environment_starts_a_rebuild(corpus, index, monkeypatch):
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    client = app_for(corpus, index).test_client()  # no REINDEX_TOKEN in the app's config
+    assert client.post("/api/reindex", headers={"Authorization": "Bearer wrong"}).status_code \
+        == 401
+    response = client.post("/api/reindex", headers=AUTH)
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "started"
+    last = wait_until_idle(client)["last"]
+    assert (last["status"], last["error"]) == ("finished", None)
+
+
+def test_the_token_is_compared_with_hmac_compare_digest(client, monkeypatch):
+    # compare_digest takes as long whatever the first differing byte: no timing oracle.
+    # The spy records every comparison the endpoint makes and still compares for real.
+    import hmac
+    calls = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    assert client.post("/api/reindex", headers={"Authorization": "Bearer guess"}).status_code \
+        == 401
+    assert calls == [(b"guess", TOKEN.encode())]

@@ -304,7 +304,9 @@ def test_api_unknown_document_and_method_errors_are_json(client):
     response = client.get("/api/doc/no-such-doc")
     assert response.status_code == 404
     assert response.get_json() == {"error": "no document with id 'no-such-doc'"}
-    assert client.get("/api/nothing-here").get_json()["error"]
+    missing = client.get("/api/nothing-here")
+    assert missing.status_code == 404
+    assert missing.mimetype == "application/json" and set(missing.get_json()) == {"error"}
     posted = client.post("/api/search?q=x")
     assert posted.status_code == 405 and set(posted.get_json()) == {"error"}
 

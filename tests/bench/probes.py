@@ -2,6 +2,10 @@
 
     python -m tests.bench.probes build CORPUS INDEX   full build; time, counts, peak RSS
     python -m tests.bench.probes serve INDEX QUERY    cold start: fresh SearchEngine → first answer
+    python -m tests.bench.probes first INDEX QUERIES  first calls: each query once in this fresh
+                                                      process, then its document page
+    python -m tests.bench.probes http INDEX QUERIES   the same first calls over HTTP: a fresh
+                                                      `policy-search serve`, 8 client threads
 
 The build runs apart from the harness so its peak memory is its own (VmHWM of the build
 process, plus the largest worker it forked, from RUSAGE_CHILDREN), and so the harness's own
@@ -11,6 +15,7 @@ RSS after the engine queries is that of a search process, not of a process that 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -66,10 +71,125 @@ def probe_serve(index_dir: str, query: str) -> dict:
     }
 
 
+def probe_first_calls(index_dir: str, queries_file: str) -> dict:
+    """Never-seen queries in a fresh process (OS file cache warm), then the pages they open.
+
+    ``queries_file`` holds a JSON list of [text, mode]. Each query runs once ("first"); then
+    the top hit's document opens with the query (``/doc/<id>?q=``) and, for a document not
+    opened before, without one (``/api/doc/<id>``); last, every query runs again ("repeated").
+    """
+    import json as json_module
+    from indexer import SearchEngine
+
+    queries = [tuple(q) for q in json_module.loads(open(queries_file, encoding="utf-8").read())]
+    engine = SearchEngine(index_dir)
+    started = time.perf_counter()
+    engine.warm_up()
+    warm_up_seconds = time.perf_counter() - started
+    first, top_docs = [], []
+    for text, mode in queries:
+        started = time.perf_counter()
+        answer = engine.search(text, mode, per_page=10)
+        first.append((time.perf_counter() - started) * 1000)
+        top_docs.append(answer["hits"][0]["doc_id"] if answer["hits"] else None)
+    page_with_query, page_plain = [], []
+    all_docs = sorted(d["doc_id"] for d in engine.documents())
+    unopened = [d for d in all_docs[len(all_docs) // 3:] + all_docs[:len(all_docs) // 3]
+                if d not in top_docs][:len(top_docs)] or all_docs[:1]
+    for (text, mode), doc in zip(queries, top_docs):
+        if doc is None:
+            continue
+        started = time.perf_counter()
+        engine.document(doc, text, mode)
+        page_with_query.append((time.perf_counter() - started) * 1000)
+    for doc in unopened:
+        started = time.perf_counter()
+        engine.document(doc)
+        page_plain.append((time.perf_counter() - started) * 1000)
+    repeated = []
+    for text, mode in queries:
+        started = time.perf_counter()
+        engine.search(text, mode, per_page=10)
+        repeated.append((time.perf_counter() - started) * 1000)
+    return {"warm_up_seconds": warm_up_seconds, "first_ms": first, "repeated_ms": repeated,
+            "document_with_query_ms": page_with_query, "document_ms": page_plain,
+            "rss_kb": vm_status_kb("VmRSS"), "rss_anon_kb": vm_status_kb("RssAnon"),
+            "rss_file_kb": vm_status_kb("RssFile"), "load_average": os.getloadavg()}
+
+
+def probe_http_first_calls(index_dir: str, queries_file: str, threads: int = 8) -> dict:
+    """Start `policy-search serve` (8 threads), time launch → first answer, then send every
+    query once over /api/search from ``threads`` clients at a time; the server's RSS after."""
+    import http.client
+    import json as json_module
+    import socket
+    import subprocess
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import quote
+
+    queries = [tuple(q) for q in json_module.loads(open(queries_file, encoding="utf-8").read())]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def get(path):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            return response.status
+        finally:
+            connection.close()
+
+    first_path = "/api/search?q=" + quote("乡村振兴")
+    with tempfile.TemporaryFile() as log:
+        launched = time.perf_counter()
+        server = subprocess.Popen([sys.executable, "-m", "indexer", "serve", "--index", index_dir,
+                                   "--host", "127.0.0.1", "--port", str(port),
+                                   "--threads", "8"], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            while True:
+                try:
+                    if get(first_path) == 200:
+                        break
+                except OSError:
+                    if server.poll() is not None or time.perf_counter() - launched > 120:
+                        log.seek(0)
+                        raise RuntimeError("server did not start: " + log.read().decode())
+                    time.sleep(0.02)
+            start_seconds = time.perf_counter() - launched
+
+            def timed(query):
+                text, mode = query
+                started = time.perf_counter()
+                status = get(f"/api/search?q={quote(text)}&mode={mode}")
+                return (time.perf_counter() - started) * 1000, status
+
+            with ThreadPoolExecutor(threads) as pool:
+                answers = list(pool.map(timed, queries))
+            with open(f"/proc/{server.pid}/status", encoding="ascii") as status:
+                memory = {line.split(":")[0]: int(line.split()[1]) for line in status
+                          if line.startswith(("VmRSS:", "RssAnon:", "RssFile:"))}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {"start_to_first_answer_seconds": start_seconds,
+            "first_ms": [ms for ms, _ in answers],
+            "statuses": sorted({status for _, status in answers}),
+            "server_rss_kb": memory["VmRSS"], "server_rss_anon_kb": memory.get("RssAnon", 0),
+            "server_rss_file_kb": memory.get("RssFile", 0), "load_average": os.getloadavg()}
+
+
 def main(argv: list[str]) -> int:
     """Dispatch ``build`` / ``serve`` and print the result as JSON."""
     if len(argv) == 3 and argv[0] == "build":
         result = probe_build(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "first":
+        result = probe_first_calls(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "http":
+        result = probe_http_first_calls(argv[1], argv[2])
     elif len(argv) == 3 and argv[0] == "serve":
         result = probe_serve(argv[1], argv[2])
     else:

@@ -76,16 +76,21 @@ def substring_queries(engine, count: int = SUBSTRING_COUNT, seed: int = DEFAULT_
         attempts += 1
         paragraphs = engine.document(rng.choice(documents))["paragraphs"]
         text = rng.choice(paragraphs)["text"] if paragraphs else ""
-        runs = _ideograph_runs(text, min_length=2)
-        if not runs:
-            continue
-        run = rng.choice(runs)
-        length = rng.randint(2, min(4, len(run)))
-        start = rng.randrange(len(run) - length + 1)
-        candidate = run[start:start + length]
-        if candidate not in found:
+        candidate = random_substring(rng, text)
+        if candidate is not None and candidate not in found:
             found.append(candidate)
     return found
+
+
+def random_substring(rng: random.Random, text: str) -> str | None:
+    """A random run of 2–4 CJK ideographs of ``text`` (None if it has no such run)."""
+    runs = _ideograph_runs(text, min_length=2)
+    if not runs:
+        return None
+    run = rng.choice(runs)
+    length = rng.randint(2, min(4, len(run)))
+    start = rng.randrange(len(run) - length + 1)
+    return run[start:start + length]
 
 
 def _ideograph_runs(text: str, min_length: int) -> list[str]:

@@ -36,13 +36,22 @@ DEFAULT_SETS = "national-reports,provincial-2026,laws"
 COLD_START_QUERY = "乡村振兴"
 RECALL_CLASSES = ("policy", "substring", "exact")
 SYSTEMS = ("engine", "fts5", "scan")
-TARGETS = {  # issue 5: (what, unit, limit, higher is better)
-    "build_paragraphs_per_s": ("full build throughput", "paragraphs/s", 5000, True),
-    "p50_ms": ("query + 10 snippets, p50 (all classes)", "ms", 10, False),
-    "p95_ms": ("query + 10 snippets, p95 (all classes)", "ms", 40, False),
-    "rss_mb": ("server RSS after warm-up", "MB", 500, False),
-    "cold_start_s": ("cold start: new process → first answer", "s", 3, False),
+TARGETS = {  # issue 12: (what, unit, limit, higher is better)
+    "first_p50_ms": ("first call (never-seen query, fresh process) + 10 snippets, p50", "ms", 10,
+                     False),
+    "first_p95_ms": ("first call + 10 snippets, p95", "ms", 30, False),
+    "http_p50_ms": ("first calls over HTTP (/api/search, 8 threads), p50", "ms", 15, False),
+    "http_p95_ms": ("first calls over HTTP, p95", "ms", 40, False),
+    "document_query_p50_ms": ("document page with the query (/doc/<id>?q=), p50", "ms", 20,
+                              False),
+    "document_query_p95_ms": ("document page with the query, p95", "ms", 60, False),
+    "document_p95_ms": ("document without a query (/api/doc/<id>), p95", "ms", 10, False),
+    "server_rss_mb": ("server RSS after the HTTP first calls", "MB", 350, False),
+    "start_s": ("start → first answer (policy-search serve)", "s", 1.5, False),
+    "build_s": ("full build", "s", 120, False),
+    "stock_ratio": ("build vs the stock recipe (stock s / engine s)", "×", 4, True),
 }
+STOCK_SETS = "national-reports"
 
 
 @dataclass
@@ -189,6 +198,39 @@ def cold_start(index_dir: Path) -> dict:
     return {"launch_to_first_answer_seconds": wall, **json.loads(line)}
 
 
+def fresh_process_probe(kind: str, index_dir: Path, queries: list[BenchQuery], work: Path) -> dict:
+    """The probe's first calls (``first``: in-process; ``http``: a fresh server) on ``queries``."""
+    query_file = work / "queries.json"
+    query_file.write_text(json.dumps([[q.text, q.mode] for q in queries], ensure_ascii=False),
+                          encoding="utf-8")
+    completed = subprocess.run([sys.executable, "-m", "tests.bench.probes", kind, str(index_dir),
+                                str(query_file)], cwd=REPO_ROOT, capture_output=True, text=True,
+                               check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"{kind} probe failed:\n{completed.stderr[-4000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    for key in [k for k in result if k.endswith("_ms")]:
+        result[key.replace("_ms", "_p50_ms")] = percentile(result[key], 50)
+        result[key.replace("_ms", "_p95_ms")] = percentile(result[key], 95)
+    return result
+
+
+def stock_comparison(corpus_root: Path, sets: list[str], limit_docs, work: Path) -> dict:
+    """The engine's build and the stock recipe's (jieba ChineseAnalyzer + Whoosh's default
+    writer, one process) on the same subsets, one after the other in this run."""
+    corpus = assemble_corpus(corpus_root, sets, limit_docs, work / "stock")
+    engine = run_build(corpus, work / "stock" / "engine-index")
+    log(f"building {sets} with the stock recipe …")
+    completed = subprocess.run([sys.executable, "-m", "tests.bench.stock", str(corpus),
+                                str(work / "stock" / "stock-index")], cwd=REPO_ROOT,
+                               capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"stock build failed:\n{completed.stderr[-4000:]}")
+    stock = json.loads(completed.stdout.strip().splitlines()[-1])
+    return {"sets": sets, "engine": engine, "stock": stock,
+            "ratio": stock["seconds"] / engine["seconds"], "load_average": os.getloadavg()}
+
+
 # ---------------------------------------------------------------- recall
 
 def recall_check(engine: SearchEngine, scan: ScanBaseline, queries: list[BenchQuery]) -> dict:
@@ -276,7 +318,25 @@ def render_report(result: dict) -> str:
               f"{fmt(serve['cold_start_s'], 2)} s (new process → first answer; of which import "
               f"{fmt(serve['import_seconds'], 2)} s, SearchEngine() → first answer "
               f"{fmt(serve['engine_to_first_answer_seconds'], 2)} s; file cache warm)", ""]
-    lines += ["| target (issue 5) | measured | target | met |", "|---|---:|---:|:---:|"]
+    first, http = result["first_calls"], result["http"]
+    lines += ["| what a user does | p50 | p95 | max |", "|---|---:|---:|---:|"]
+    for label, data, key in (
+            ("first call, in-process (never-seen query, fresh process)", first, "first"),
+            ("first call over HTTP (/api/search, 8 threads)", http, "first"),
+            ("the same queries repeated (in-process)", first, "repeated"),
+            ("document page with the query", first, "document_with_query"),
+            ("document without a query", first, "document")):
+        lines.append(f"| {label} | {fmt(data[key + '_p50_ms'])} | {fmt(data[key + '_p95_ms'])} "
+                     f"| {fmt(max(data[key + '_ms'], default=math.nan))} |")
+    lines += ["", f"server: start → first answer {fmt(http['start_to_first_answer_seconds'], 2)} s, "
+              f"RSS after the HTTP first calls {fmt(http['server_rss_kb'] / 1024, 0)} MB; load "
+              f"average {first['load_average']} (first calls), {http['load_average']} (HTTP)", ""]
+    stock = result.get("stock")
+    if stock:
+        lines += [f"build of {', '.join(stock['sets'])}: engine {fmt(stock['engine']['seconds'])} s, "
+                  f"stock recipe {fmt(stock['stock']['seconds'])} s → {stock['ratio']:.1f}× "
+                  f"(load average {[round(x, 2) for x in stock['load_average']]})", ""]
+    lines += ["| target (issue 12) | measured | target | met |", "|---|---:|---:|:---:|"]
     for target in result["targets"]:
         mark = "—" if target["met"] is None else ("✓" if target["met"] else "✗")
         sign = "≥" if target["higher_is_better"] else "≤"
@@ -291,12 +351,17 @@ def render_report(result: dict) -> str:
 def check_targets(result: dict) -> list[dict]:
     """Each issue-5 target beside its measured value."""
     build = result["build"]["engine"]
+    first, http, stock = result["first_calls"], result["http"], result.get("stock")
     measured = {
-        "build_paragraphs_per_s": build["paragraphs_per_s"] if build else None,
-        "p50_ms": result["overall"]["engine"]["p50_ms"],
-        "p95_ms": result["overall"]["engine"]["p95_ms"],
-        "rss_mb": result["serve"]["rss_mb"],
-        "cold_start_s": result["serve"]["cold_start_s"],
+        "first_p50_ms": first["first_p50_ms"], "first_p95_ms": first["first_p95_ms"],
+        "http_p50_ms": http["first_p50_ms"], "http_p95_ms": http["first_p95_ms"],
+        "document_query_p50_ms": first["document_with_query_p50_ms"],
+        "document_query_p95_ms": first["document_with_query_p95_ms"],
+        "document_p95_ms": first["document_p95_ms"],
+        "server_rss_mb": http["server_rss_kb"] / 1024,
+        "start_s": http["start_to_first_answer_seconds"],
+        "build_s": build["seconds"] if build else None,
+        "stock_ratio": stock["ratio"] if stock else None,
     }
     targets = []
     for key, (what, unit, limit, higher) in TARGETS.items():
@@ -338,6 +403,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queries", type=Path, default=SHARED / "queries" / "public.txt")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the substring queries")
     parser.add_argument("--out", type=Path, default=Path("bench-results/latest.json"))
+    parser.add_argument("--stock-sets", default=STOCK_SETS,
+                        help=f"subsets built by both the engine and the stock recipe (default "
+                             f"{STOCK_SETS}; empty to skip)")
     args = parser.parse_args(argv)
     if args.skip_build and args.index is None:
         parser.error("--skip-build needs --index DIR with a built index")
@@ -366,6 +434,13 @@ def main(argv: list[str] | None = None) -> int:
                            "bytes": disk_bytes(generation)}
         queries = build_query_set(args.queries, engine, seed=args.seed)
         result["queries_by_class"] = {c: [q.text for q in queries if q.query_class == c] for c in CLASSES}
+        log("first calls in a fresh process, then over HTTP in a fresh server …")
+        result["first_calls"] = fresh_process_probe("first", index_dir, queries, work)
+        result["http"] = fresh_process_probe("http", index_dir, queries, work)
+        if args.stock_sets:
+            log(f"build of {args.stock_sets}: engine, then the stock recipe …")
+            result["stock"] = stock_comparison(args.corpus, args.stock_sets.split(","),
+                                               args.limit_docs, work)
 
         log(f"timing {len(queries)} queries × (1 + {args.repeat}) on the engine …")
         timings = {"engine": time_queries(engine_search(engine), queries, args.repeat)}

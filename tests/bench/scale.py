@@ -1,0 +1,147 @@
+"""Scale curve: the perf corpus at several sizes, built and queried the same way.
+
+    .venv/bin/python -m tests.bench.scale --factors 1,3,10 --work /var/tmp/scale \\
+        --queries bench-results/queries.json --out bench-results/scale.json --svg scale.svg
+
+A factor f is national-reports + provincial-2026 + f × laws: whole replicas of the laws folder
+(each file copied with its lines after the title shuffled, under its own folder, so every
+replica has distinct document ids and a different paragraph order), plus a fraction of the
+files for a fractional part. For each size: full build time, paragraphs, index size on disk,
+peak RSS of the build (main process and largest worker), then the first-calls probe in a fresh
+process (never-seen queries, OS cache warm): p50/p95, and the document page p95. Each index is
+deleted after its measurements, so only one exists at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from indexer.documents import iter_corpus_files
+
+from .run import REPO_ROOT, SHARED, disk_bytes, log, percentile, run_build
+
+BASE_SETS = ("national-reports", "provincial-2026")
+
+
+def assemble(corpus_root: Path, factor: float, work: Path, seed: int = 7) -> Path:
+    """The corpus folder of one factor (symlinks for originals, shuffled copies for replicas)."""
+    corpus = work / f"corpus-{factor:g}"
+    shutil.rmtree(corpus, ignore_errors=True)
+    corpus.mkdir(parents=True)
+    for name in BASE_SETS + ("laws",):
+        if name != "laws" or factor >= 1:
+            (corpus / name).symlink_to((corpus_root / name).resolve(), target_is_directory=True)
+    laws = sorted(iter_corpus_files(corpus_root / "laws"))
+    rng = random.Random(seed)
+    copies = max(0, math.ceil(factor) - 1) if factor >= 1 else 0
+    fraction = factor - math.floor(factor)
+    for replica in range(1, copies + 2):
+        if replica == copies + 1:
+            if fraction == 0 and factor >= 1:
+                break
+            chosen = laws[:round(len(laws) * (fraction if factor >= 1 else factor))]
+        else:
+            chosen = laws
+        for path in chosen:
+            target = corpus / f"laws-{replica}" / path.relative_to(corpus_root / "laws")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            body = lines[1:]
+            rng.shuffle(body)
+            target.write_text("\n".join(lines[:1] + body) + "\n", encoding="utf-8")
+    return corpus
+
+
+def first_calls(index: Path, queries: Path) -> dict:
+    """The probe's first calls and document pages in a fresh process."""
+    completed = subprocess.run([sys.executable, "-m", "tests.bench.probes", "first", str(index),
+                                str(queries)], cwd=REPO_ROOT, capture_output=True, text=True,
+                               check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def measure(corpus_root: Path, factor: float, work: Path, queries: Path) -> dict:
+    """Build and query one size; the index is removed afterwards."""
+    corpus = assemble(corpus_root, factor, work)
+    index = work / f"index-{factor:g}"
+    shutil.rmtree(index, ignore_errors=True)
+    try:
+        build = run_build(corpus, index)
+        size = disk_bytes(index)
+        calls = first_calls(index, queries)
+    finally:
+        shutil.rmtree(index, ignore_errors=True)
+        shutil.rmtree(corpus, ignore_errors=True)
+    return {
+        "factor": factor, "paragraphs": build["paragraphs"], "build_seconds": build["seconds"],
+        "index_mb": size / 2**20, "build_peak_rss_mb": build["peak_rss_self_kb"] / 1024,
+        "worker_peak_rss_mb": build["peak_rss_children_kb"] / 1024,
+        "first_p50_ms": percentile(calls["first_ms"], 50),
+        "first_p95_ms": percentile(calls["first_ms"], 95),
+        "document_p95_ms": percentile(calls["document_with_query_ms"], 95),
+        "search_rss_mb": calls["rss_kb"] / 1024, "load_average": os.getloadavg(),
+    }
+
+
+def svg(points: list[dict]) -> str:
+    """A small hand-written SVG: build seconds and first-call p95 against paragraphs."""
+    width, height, pad = 560, 300, 50
+    top = max(p["paragraphs"] for p in points)
+    series = (("build_seconds", "build (s)", "#1f77b4"), ("first_p95_ms", "first call p95 (ms)",
+                                                          "#d62728"))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="12">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+             'stroke="black"/>',
+             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
+             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">paragraphs '
+             f'(max {top:,})</text>']
+    for number, (key, label, colour) in enumerate(series):
+        peak = max(p[key] for p in points) or 1
+        xy = [(pad + (width - 2 * pad) * p["paragraphs"] / top,
+               height - pad - (height - 2 * pad) * p[key] / peak) for p in points]
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                     + " ".join(f"{x:.0f},{y:.0f}" for x, y in xy) + '"/>')
+        for (x, y), point in zip(xy, points):
+            parts.append(f'<circle cx="{x:.0f}" cy="{y:.0f}" r="3" fill="{colour}"/>'
+                         f'<text x="{x + 4:.0f}" y="{y - 4:.0f}" fill="{colour}">'
+                         f'{point[key]:,.0f}</text>')
+        parts.append(f'<text x="{pad + 10}" y="{pad - 20 + 14 * number}" fill="{colour}">'
+                     f'{label} (each line scaled to its own maximum)</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure every factor and write the JSON (and the SVG if asked)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--factors", default="1,3,10")
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--queries", type=Path, required=True,
+                        help="JSON list of [text, mode] (e.g. written by the probe's caller)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--svg", type=Path)
+    args = parser.parse_args(argv)
+    points = []
+    for factor in (float(f) for f in args.factors.split(",")):
+        log(f"scale factor {factor:g} …")
+        points.append(measure(args.corpus, factor, args.work, args.queries))
+        args.out.write_text(json.dumps(points, indent=1))
+        log(json.dumps(points[-1]))
+    if args.svg:
+        args.svg.write_text(svg(points), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
