@@ -19,6 +19,7 @@ from reportlab.pdfgen import canvas
 
 from indexer.formats import (BODY, HEADING, MAX_UNPACKED_BYTES, TABLE_ROW, TITLE, Block,
                              DocumentError, docx, msword, open_zip, pdf)
+from indexer.documents import read_document
 from indexer.formats.layout import fold_radicals, tidy
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))  # built into reportlab: no font file
@@ -306,3 +307,22 @@ def test_doc_without_libreoffice_is_skipped_with_the_package_name(tmp_path, monk
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512
     assert refusal(msword, ole, "old.doc") == \
         "needs LibreOffice (Debian package libreoffice-writer-nogui)"
+
+
+def test_chapter_and_article_labels_keep_their_space_and_become_sections(tmp_path):
+    assert tidy("第一章　总则") == "第一章 总则"
+    assert tidy("第十二条之一　为了 加强管理") == "第十二条之一 为了加强管理"
+    law = python_docx.Document()
+    law.add_paragraph("上海市某某管理办法")
+    for line in ("第一章　总则", "第一条　为了加强管理，制定本办法。", "第二条　本办法适用于本市。",
+                 "第二章　附则", "第三条　本办法自发布之日起施行。"):
+        law.add_paragraph(line)
+    (tmp_path / "law.docx").write_bytes(_docx_bytes(law))
+    document = read_document(tmp_path / "law.docx", tmp_path)
+    assert [(p.text, p.section, p.heading) for p in document.paragraphs[1:]] == [
+        ("第一章 总则", "", True),
+        ("第一条 为了加强管理，制定本办法。", "第一章 总则", False),
+        ("第二条 本办法适用于本市。", "第一章 总则", False),
+        ("第二章 附则", "", True),
+        ("第三条 本办法自发布之日起施行。", "第二章 附则", False),
+    ]

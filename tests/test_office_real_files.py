@@ -103,8 +103,8 @@ def test_docx_with_a_heading_style_and_a_title_over_two_lines():
     assert blocks("P020260204573316810122.docx")[0] == Block("2026年中央一号文件", TITLE)
     found = blocks("W020150302417805328871.docx")
     assert found[0] == Block("上海保险分支机构高级管理人员任职资格考试管理办法", TITLE)
-    assert found[1] == Block("第一章总则", BODY)
-    assert found[2].text.startswith("第一条为加强对上海保险分支机构高级管理人员的管理，")
+    assert found[1] == Block("第一章 总则", BODY)
+    assert found[2].text.startswith("第一条 为加强对上海保险分支机构高级管理人员的管理，")
     assert_clean("W020150302417805328871.docx")
 
 
@@ -165,8 +165,8 @@ def test_doc_with_live_mergefields_gives_their_results_not_codes():
 def test_doc_attachment_marker_then_title_then_articles():
     found = blocks("P020140421558032151634.doc")
     assert found[:3] == [Block("附件1："), Block("上海银行业从业人员处罚信息管理办法", TITLE),
-                         Block("第一章总则")]
-    assert found[-1].text == "第十八条本办法由上海银监局办公室负责解释。"
+                         Block("第一章 总则")]
+    assert found[-1].text == "第十八条 本办法由上海银监局办公室负责解释。"
     assert len(found) == 27
     other = blocks("W020130807611240932815.doc")
     assert other[:2] == [Block("附件："), Block("上海保险专业中介机构合规管理暂行办法", TITLE)]

@@ -32,6 +32,8 @@ _CJK = (r"\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf90
 # Latin text); only a space between two Latin characters is part of the text.
 _LAYOUT_SPACE = re.compile(rf"(?<=[{_CJK}])[ \t\u3000\u00a0]+|[ \t\u3000\u00a0]+(?=[{_CJK}])")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_OUTLINE_LABEL = re.compile(
+    r"^(第[一二三四五六七八九十百千零〇两\d]+[编章节条](?:之[一二三四五六七八九十]+)?)[ \t\u3000\u00a0]+(?=\S)")
 _SPLIT_NUMBER = re.compile(r"(?<=\d\.) (?=\d)")  # "7. 3.4", "0. 35 mm": a gap a PDF put in a number
 
 SENTENCE_END = tuple("。！？；：…”’」』）)!?;:")
@@ -55,10 +57,16 @@ def fold_radicals(text: str) -> str:
 
 
 def tidy(text: str) -> str:
-    """One line or paragraph as clean text: radicals folded, invisible characters and layout spaces gone."""
-    text = fold_radicals(text).translate(_INVISIBLE)
-    text = _LAYOUT_SPACE.sub("", text)
-    return _SPLIT_NUMBER.sub("", _SPACES.sub(" ", text)).strip()
+    """One line or paragraph as clean text: radicals folded, invisible characters and layout spaces gone.
+
+    The space after a leading 第X章 / 第X条 label stays (one ASCII space): it is what tells the
+    sectioning in ``documents.py`` that "第一章 总则" is a chapter heading and not a sentence.
+    """
+    text = fold_radicals(text).translate(_INVISIBLE).strip()
+    label = _OUTLINE_LABEL.match(text)
+    head = label.group(1) + " " if label else ""
+    text = _LAYOUT_SPACE.sub("", text[label.end():] if label else text)
+    return head + _SPLIT_NUMBER.sub("", _SPACES.sub(" ", text)).strip()
 
 
 def join(left: str, right: str) -> str:
