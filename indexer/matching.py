@@ -128,6 +128,8 @@ def _bm25f(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.nda
     scores = np.zeros(len(ids), dtype=np.float64)
     for word in dict.fromkeys(parsed.tokens):
         for field, boost in SCORED_FIELDS:
+            if not boost:
+                continue
             term_ids, frequencies = postings.frequencies(field, word)
             if not len(term_ids):
                 continue
