@@ -9,8 +9,9 @@ and combined with sorted-array set algebra, the same way ``query.py`` defines a 
     query  = ⋂ groups − ⋃ literal(excluded) [∩ filter]
 
 and every matching paragraph is scored with Whoosh's own BM25F formula (the same numbers its
-``BM25F`` weighting gives; a test compares them) plus ``LITERAL_BONUS`` per term it contains
-literally, so literal matches rank first. Phrases longer than two characters are verified with
+``BM25F`` weighting gives with these B and K1; a test compares them), plus the occurrences its
+words miss inside longer dictionary words (``_literal_tf``), plus ``LITERAL_BONUS`` per term it
+contains literally, so literal matches rank first. Phrases longer than two characters are verified with
 Whoosh's phrase matcher on the candidates the bigram arrays leave.
 
 This reads the posting-block and column internals of Whoosh's W3 codec (``whoosh-reloaded``
@@ -34,7 +35,7 @@ from .arrays import ARRAY_FIELDS, SegmentArrays, arrays_path
 from .errors import IndexVersionError
 from .query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery
 
-B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+B, K1 = 0.1, 1.2  # b far below Whoosh's 0.75: long, substantive paragraphs are not pushed down (tests/bench/relevance)
 SCORED_FIELDS = (("text", 1.0), ("title", TITLE_BOOST), ("section", SECTION_BOOST))
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 EMPTY = np.empty(0, dtype=np.int64)
@@ -92,7 +93,8 @@ def rank(searcher, parsed: ParsedQuery, matches: Matches, limit: int,
     if not len(matches.ids) or limit < 1:
         return []
     postings = Postings.of(searcher)
-    scores = matches.literal_counts * LITERAL_BONUS + _bm25f(postings, parsed, matches.ids)
+    scores = matches.literal_counts * LITERAL_BONUS + _bm25f(postings, parsed, matches.ids) \
+        + _literal_tf(postings, parsed, matches.ids)
     if newest_first:
         order = np.lexsort((matches.ids, -scores, -postings.years()[matches.ids]))[:limit]
     else:
@@ -126,6 +128,8 @@ def _bm25f(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.nda
     scores = np.zeros(len(ids), dtype=np.float64)
     for word in dict.fromkeys(parsed.tokens):
         for field, boost in SCORED_FIELDS:
+            if not boost:
+                continue
             term_ids, frequencies = postings.frequencies(field, word)
             if not len(term_ids):
                 continue
@@ -139,6 +143,50 @@ def _bm25f(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.nda
             norm = (1 - B) + B * lengths / postings.average_length(field)
             idf = postings.idf(field, word)
             scores[present] += boost * idf * (tf * (K1 + 1)) / (tf + K1 * norm)
+    return scores
+
+
+def _frequencies_of(term_ids: np.ndarray, frequencies: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per id: its frequency in a posting list (0 where absent)."""
+    tf = np.zeros(len(ids), dtype=np.float64)
+    if len(term_ids):
+        where = np.minimum(np.searchsorted(term_ids, ids), len(term_ids) - 1)
+        present = term_ids[where] == ids
+        tf[present] = frequencies[where[present]]
+    return tf
+
+
+def _saturation(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    return tf * (K1 + 1) / (tf + K1 * norm)
+
+
+def _literal_tf(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.ndarray:
+    """What BM25F misses where a term's words are swallowed by a longer dictionary word.
+
+    For each positive term: the text field's BM25 with tf = the literal occurrences of the term
+    in the paragraph (df = the paragraphs containing it literally), minus the same with the
+    term's word tf (the fewest occurrences of any of its words), where that is less. A paragraph
+    whose words count every occurrence gets nothing here; 和美乡村建设 counts for 乡村建设.
+    """
+    scores = np.zeros(len(ids), dtype=np.float64)
+    if not len(ids):
+        return scores
+    norm = (1 - B) + B * postings.lengths("text")[ids] / postings.average_length("text")
+    for term in dict.fromkeys(parsed.terms):
+        literal_tf = postings.literal_frequencies(term.literal, ids)
+        if not literal_tf.any():
+            continue
+        word_tf = None
+        for word in dict.fromkeys(term.words or (term.literal,)):
+            tf = _frequencies_of(*postings.frequencies("text", word), ids)
+            word_tf = tf if word_tf is None else np.minimum(word_tf, tf)
+        missed = literal_tf > word_tf
+        if not missed.any():
+            continue
+        df = len(postings.literal(term.literal))
+        idf = math.log(postings.size / (df + 1)) + 1
+        scores[missed] += idf * (_saturation(literal_tf[missed], norm[missed])
+                                 - _saturation(word_tf[missed], norm[missed]))
     return scores
 
 
@@ -239,13 +287,32 @@ class Postings:
         ``candidate number × stride + start``; a phrase starts where every covering gram
         agrees on the start.
         """
-        cover = sorted(set(range(0, len(grams), 2)) | {len(grams) - 1})
+        return candidates[np.unique(self._starts(grams, candidates) // _STRIDE)]
+
+    def _starts(self, grams: list[str], candidates: np.ndarray) -> np.ndarray:
+        """Every place the phrase starts, as ``candidate index × stride + position``."""
         starts = None
-        for offset in cover:
+        for offset in sorted(set(range(0, len(grams), 2)) | {len(grams) - 1}):
             owner, positions = self.positions("grams", grams[offset], candidates)
             keys = np.unique(owner * _STRIDE + (positions - offset))
             starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
-        return candidates[np.unique(starts // _STRIDE)]
+        return starts
+
+    def literal_frequencies(self, literal: str, ids: np.ndarray) -> np.ndarray:
+        """Per id (sorted document numbers): how often ``literal`` occurs in its normalised text."""
+        counts = np.zeros(len(ids), dtype=np.float64)
+        grams = literal_grams(literal)
+        if not grams:
+            return counts
+        if len(grams) == 1:  # one gram: its term frequency is the count
+            return _frequencies_of(*self.frequencies("grams", grams[0]), ids)
+        candidates = np.intersect1d(ids, self.literal(literal), assume_unique=True)
+        if not len(candidates):
+            return counts
+        per_candidate = np.bincount(self._starts(grams, candidates) // _STRIDE,
+                                    minlength=len(candidates))
+        counts[np.searchsorted(ids, candidates)] = per_candidate
+        return counts
 
     def positions(self, field: str, text: str, candidates: np.ndarray):
         """(candidate index, position) pairs, flat: every position of ``text`` in each
