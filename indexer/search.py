@@ -42,7 +42,7 @@ class SearchEngine:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened: dict[Path, tuple[object, object]] = {}
-        self._records: tuple[tuple, list[dict]] = ((), [])
+        self._records: tuple[tuple, tuple[list[dict], dict[str, dict]]] = ((), ([], {}))
         self._paragraph_cache: OrderedDict = OrderedDict()
 
     # ------------------------------------------------------------ searcher management
@@ -117,7 +117,7 @@ class SearchEngine:
         expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
         ranked = expansion.ranked_page(searcher, parsed, matches, expanded, page, per_page,
                                        newest_first=sort == "date")
-        records = {d["doc_id"]: d for d in self._document_records(searcher)}
+        records = self._records_by_id(searcher)
         hits = [self._hit(searcher.stored_fields(docnum), score, parsed, records, expanded, wider)
                 for docnum, score, wider in ranked]
         everything = expansion.all_matches(matches, expanded)
@@ -161,7 +161,7 @@ class SearchEngine:
 
     def _facets(self, matches, searcher) -> dict:
         doc_counts = facet_counts(searcher, matches)
-        titles = {d["doc_id"]: d for d in self._document_records(searcher)}
+        titles = self._records_by_id(searcher)
         docs = [{"doc_id": doc_id, "title": titles.get(doc_id, {}).get("title", doc_id),
                  "year": titles.get(doc_id, {}).get("year") or None, "count": count}
                 for doc_id, count in doc_counts.items() if doc_id]
@@ -240,7 +240,14 @@ class SearchEngine:
         return [dict(d) for d in self._document_records(self.searcher())]
 
     def _document_records(self, searcher) -> list[dict]:
-        # Read once per index version: facets and the front page need them on every request.
+        return self._read_records(searcher)[0]
+
+    def _records_by_id(self, searcher) -> dict[str, dict]:
+        return self._read_records(searcher)[1]
+
+    def _read_records(self, searcher) -> tuple[list[dict], dict[str, dict]]:
+        # Read once per index version: hits, facets and the front page need them on every
+        # request (as a list in display order and by id).
         key = (self._local.generation, searcher.ixreader.generation())
         cached_key, cached = self._records
         if cached_key == key:
@@ -250,8 +257,9 @@ class SearchEngine:
                     "chars": d.get("chars"), **{key: d.get(key) for key in OFFICIAL_FIELDS}}
                    for d in searcher.documents(kind=KIND_DOCUMENT)]
         records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
-        self._records = (key, records)
-        return records
+        cached = (records, {d["doc_id"]: d for d in records})
+        self._records = (key, cached)
+        return cached
 
     def stats(self) -> dict:
         """The object of ``policy-search stats --json``."""
