@@ -10,9 +10,12 @@ and combined with sorted-array set algebra, the same way ``query.py`` defines a 
 
 and every matching paragraph is scored with Whoosh's own BM25F formula (the same numbers its
 ``BM25F`` weighting gives with these B and K1; a test compares them), plus the occurrences its
-words miss inside longer dictionary words (``_literal_tf``), plus ``LITERAL_BONUS`` per term it
-contains literally, so literal matches rank first. Phrases longer than two characters are verified with
-Whoosh's phrase matcher on the candidates the bigram arrays leave.
+words miss inside longer dictionary words (``_literal_tf``). That word score then takes two
+priors measured on the relevance benchmark: × (1 + LEAD_LIFT) where the terms stand in the
+paragraph's first LEAD_CHARS characters (its topic sentence), × HEADING_PRIOR on a heading line
+(``_best``). ``LITERAL_BONUS`` per term the paragraph contains literally comes on top, so
+literal matches rank first. Phrases longer than two characters are verified on the
+candidates' gram positions.
 
 This reads the posting-block and column internals of Whoosh's W3 codec (``whoosh-reloaded``
 is pinned to the version these were written against).
@@ -36,6 +39,13 @@ from .errors import IndexVersionError
 from .query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery
 
 B, K1 = 0.1, 1.2  # b far below Whoosh's 0.75: long, substantive paragraphs are not pushed down (tests/bench/relevance)
+# A term within a paragraph's first 20 characters is usually its topic sentence ("推动乡村建设提质
+#升级。…"): +20 % word score. A bare heading line keeps half its word score, so the paragraphs under
+# it rank first. Both measured on tests/bench/relevance (README, "Relevance").
+LEAD_LIFT, LEAD_CHARS = 0.2, 20
+LEAD_MIN_LENGTH = 30
+HEADING_PRIOR = 0.5
+HEADING_SLACK = 16  # places read beyond the limit for heading flags before checking the order
 SCORED_FIELDS = (("text", 1.0), ("title", TITLE_BOOST), ("section", SECTION_BOOST))
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 EMPTY = np.empty(0, dtype=np.int64)
@@ -93,17 +103,58 @@ def rank(searcher, parsed: ParsedQuery, matches: Matches, limit: int,
     if not len(matches.ids) or limit < 1:
         return []
     postings = Postings.of(searcher)
-    scores = matches.literal_counts * LITERAL_BONUS + _bm25f(postings, parsed, matches.ids) \
-        + _literal_tf(postings, parsed, matches.ids)
-    if newest_first:
-        order = np.lexsort((matches.ids, -scores, -postings.years()[matches.ids]))[:limit]
+    ids = matches.ids
+    occurrences = {term: postings.literal_occurrences(term.literal, ids)
+                   for term in dict.fromkeys(parsed.terms)}
+    relevance = (_bm25f(postings, parsed, ids) + _literal_tf(postings, parsed, ids, occurrences)) \
+        * _lead(occurrences, postings.lengths("text")[ids])
+    years = postings.years()[ids] if newest_first else None
+    order, scores = _best(postings, ids, matches.literal_counts * LITERAL_BONUS, relevance,
+                          limit, years)
+    return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+def _lead(occurrences: dict, lengths: np.ndarray) -> np.ndarray:
+    """Per id: 1 + LEAD_LIFT × the share of terms occurring within its first LEAD_CHARS characters."""
+    share = np.zeros(len(lengths), dtype=np.float64)
+    for _, firsts in occurrences.values():
+        share += firsts < LEAD_CHARS
+    share[lengths < LEAD_MIN_LENGTH] = 0
+    return 1 + LEAD_LIFT * share / max(len(occurrences), 1)
+
+
+def _best(postings: "Postings", ids: np.ndarray, bonus: np.ndarray, relevance: np.ndarray,
+          limit: int, years: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in ``ids`` of the best ``limit``, best first; every score), heading lines'
+    word score × HEADING_PRIOR; ordered by score (by year, then score, with ``years``).
+
+    Whether a paragraph is a heading is a stored field, read per paragraph; demoting only
+    lowers a score, so only the paragraphs whose undemoted score reaches the limit-th demoted
+    score need reading: first the best limit + HEADING_SLACK, then, if demotions dropped the
+    limit-th below them, everything at or above it. Ties go to the lower document number.
+    """
+    scores = bonus + relevance
+    count = len(scores)
+    if years is None:
+        years = np.zeros(count, dtype=np.int64)
+        first = min(count, limit + HEADING_SLACK)
+        floor = (0, np.partition(scores, count - first)[count - first])
     else:
-        top = np.arange(len(scores))
-        if limit < len(scores):  # keep everything tied with the last place: pages stay stable
-            threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
-            top = np.flatnonzero(scores >= threshold)
-        order = top[np.lexsort((matches.ids[top], -scores[top]))][:limit]
-    return [(int(matches.ids[i]), float(scores[i])) for i in order]
+        order = np.lexsort((-scores, -years))
+        last = order[min(count, limit + HEADING_SLACK) - 1]
+        floor = (years[last], scores[last])
+    read = np.zeros(count, dtype=bool)
+    while True:
+        window = np.flatnonzero((years > floor[0]) | ((years == floor[0]) & (scores >= floor[1])))
+        unread = window[~read[window]]
+        demoted = unread[postings.headings(ids[unread])]
+        scores[demoted] = bonus[demoted] + HEADING_PRIOR * relevance[demoted]
+        read[unread] = True
+        ranked = window[np.lexsort((ids[window], -scores[window], -years[window]))][:limit]
+        last = ranked[-1]
+        if (years[last], scores[last]) >= floor:  # nothing outside the window can reach it
+            return ranked, scores
+        floor = (years[last], scores[last])
 
 
 def facet_counts(searcher, matches: Matches) -> dict[str, int]:
@@ -160,20 +211,21 @@ def _saturation(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
     return tf * (K1 + 1) / (tf + K1 * norm)
 
 
-def _literal_tf(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.ndarray:
+def _literal_tf(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray,
+                occurrences: dict) -> np.ndarray:
     """What BM25F misses where a term's words are swallowed by a longer dictionary word.
 
     For each positive term: the text field's BM25 with tf = the literal occurrences of the term
     in the paragraph (df = the paragraphs containing it literally), minus the same with the
     term's word tf (the fewest occurrences of any of its words), where that is less. A paragraph
     whose words count every occurrence gets nothing here; 和美乡村建设 counts for 乡村建设.
+    ``occurrences`` holds each term's ``Postings.literal_occurrences`` over ``ids``.
     """
     scores = np.zeros(len(ids), dtype=np.float64)
     if not len(ids):
         return scores
     norm = (1 - B) + B * postings.lengths("text")[ids] / postings.average_length("text")
-    for term in dict.fromkeys(parsed.terms):
-        literal_tf = postings.literal_frequencies(term.literal, ids)
+    for term, (literal_tf, _) in occurrences.items():
         if not literal_tf.any():
             continue
         word_tf = None
@@ -298,25 +350,35 @@ class Postings:
             starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
         return starts
 
-    def literal_frequencies(self, literal: str, ids: np.ndarray) -> np.ndarray:
-        """Per id (sorted document numbers): how often ``literal`` occurs in its normalised text."""
+    def literal_occurrences(self, literal: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per id (sorted document numbers): how often ``literal`` occurs in its normalised
+        text, and where it first occurs (``NOWHERE`` where it does not)."""
         counts = np.zeros(len(ids), dtype=np.float64)
+        firsts = np.full(len(ids), NOWHERE, dtype=np.int64)
         grams = literal_grams(literal)
         if not grams:
-            return counts
+            return counts, firsts
         if len(grams) == 1:  # one gram: its term frequency is the count
-            return _frequencies_of(*self.frequencies("grams", grams[0]), ids)
+            counts = _frequencies_of(*self.frequencies("grams", grams[0]), ids)
+            present = np.flatnonzero(counts)
+            if len(present):
+                owners, positions = self.positions("grams", grams[0], ids[present], first_only=True)
+                firsts[present[owners]] = positions
+            return counts, firsts
         candidates = np.intersect1d(ids, self.literal(literal), assume_unique=True)
         if not len(candidates):
-            return counts
-        per_candidate = np.bincount(self._starts(grams, candidates) // _STRIDE,
-                                    minlength=len(candidates))
-        counts[np.searchsorted(ids, candidates)] = per_candidate
-        return counts
+            return counts, firsts
+        starts = self._starts(grams, candidates)  # sorted: by candidate, then position
+        owners, first_index, per_candidate = np.unique(starts // _STRIDE, return_index=True,
+                                                       return_counts=True)
+        where = np.searchsorted(ids, candidates[owners])
+        counts[where] = per_candidate
+        firsts[where] = starts[first_index] % _STRIDE
+        return counts, firsts
 
-    def positions(self, field: str, text: str, candidates: np.ndarray):
+    def positions(self, field: str, text: str, candidates: np.ndarray, first_only: bool = False):
         """(candidate index, position) pairs, flat: every position of ``text`` in each
-        candidate (candidates must contain it)."""
+        candidate (candidates must contain it), or only the first with ``first_only``."""
         owners, found = [], []
         for arrays, offset, _ in self.segments:
             local = candidates - offset
@@ -334,6 +396,10 @@ class Postings:
             ends = np.cumsum(counts) + int(arrays.fields[field]["position_starts"][number])
             lengths = counts[where]
             firsts = ends[where] - lengths
+            if first_only:
+                owners.append(inside)
+                found.append(arrays.fields[field]["positions"][firsts].astype(np.int64))
+                continue
             total = int(lengths.sum())
             flat = np.repeat(firsts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) \
                 + np.arange(total)
@@ -419,6 +485,20 @@ class Postings:
                 self._columns[key] = np.concatenate(parts) if parts else np.zeros(0)
             return self._columns[key]
 
+    def headings(self, numbers: np.ndarray) -> np.ndarray:
+        """Per document number: whether it is a heading line (its stored ``heading``).
+
+        Stored fields are read one document at a time, so each is read when first asked
+        for and remembered for the index version (the ranking asks about a few dozen a query).
+        """
+        with self._lock:
+            known = self._columns.get("heading")
+            if known is None:
+                known = self._columns["heading"] = np.full(self.size, -1, dtype=np.int8)
+            for number in numbers[known[numbers] < 0].tolist():
+                known[number] = bool(self._searcher.stored_fields(number).get("heading"))
+            return known[numbers] == 1
+
     def years(self) -> np.ndarray:
         """Per document: its year (0 when unknown)."""
         with self._lock:
@@ -485,6 +565,7 @@ class Postings:
 
 
 _STRIDE = 1 << 32  # above any position: (candidate, position) pairs as one integer
+NOWHERE = _STRIDE  # the first position of a literal a paragraph does not contain
 _MAX_LOCAL = 1 << 31
 
 

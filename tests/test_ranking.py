@@ -10,7 +10,7 @@ from whoosh.searching import Searcher
 
 from indexer import SearchEngine, build_index, matching
 from indexer.analysis import literal_form
-from indexer.query import build_query, parse_query
+from indexer.query import LITERAL_BONUS, build_query, parse_query
 
 PARAGRAPHS = [
     "乡村振兴扎实推进，乡村振兴示范带建设加快，乡村面貌持续改善。",
@@ -35,9 +35,18 @@ def engine(tmp_path_factory):
     return SearchEngine(index)
 
 
-@pytest.mark.parametrize("query", ["乡村振兴", "发展", "粮食", "营商环境 改革", "乡村 发展",
-                                   "的", "推进"])
-def test_scores_equal_whoosh_bm25f(engine, query):
+@pytest.fixture
+def plain_bm25f(monkeypatch):
+    """The priors on the word score switched off: scores are BM25F plus literal TF and bonus."""
+    monkeypatch.setattr(matching, "HEADING_PRIOR", 1.0)
+    monkeypatch.setattr(matching, "LEAD_LIFT", 0.0)
+
+
+QUERIES = ["乡村振兴", "发展", "粮食", "营商环境 改革", "乡村 发展", "的", "推进"]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_scores_equal_whoosh_bm25f(engine, query, plain_bm25f):
     ours = engine.search(query, per_page=100)
     # Whoosh's BM25F with the engine's constants (B is lowered from Whoosh's default 0.75)
     searcher = Searcher(engine.searcher().reader(), weighting=BM25F(B=matching.B, K1=matching.K1),
@@ -51,6 +60,34 @@ def test_scores_equal_whoosh_bm25f(engine, query):
     assert ours["total"] == len(results) == len(mine)
     assert mine == pytest.approx({key: whoosh[key] + literal[key] for key in whoosh}, rel=1e-5)
     assert [h["score"] for h in ours["hits"]] == sorted(mine.values(), reverse=True)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_priors_scale_the_word_score(engine, query):
+    """Word score (BM25F + literal TF) × (1 + LEAD_LIFT × share of terms in the first LEAD_CHARS
+    characters, in paragraphs of LEAD_MIN_LENGTH words or more) × HEADING_PRIOR on heading lines;
+    the literal bonus stays whole."""
+    ours = engine.search(query, per_page=100)
+    reader = engine.searcher().reader()
+    searcher = Searcher(reader, weighting=BM25F(B=matching.B, K1=matching.K1), closereader=False)
+    results = searcher.search(build_query(parse_query(query)), limit=None)
+    terms = list(dict.fromkeys(term.literal for term in parse_query(query).terms))
+    expected = {}
+    for i in range(len(results)):
+        stored = results[i]
+        text = literal_form(stored["text"])[0]
+        bonus = LITERAL_BONUS * sum(term in text for term in terms)
+        words = results.score(i) - bonus + _literal_tf(searcher, query, results.docnum(i))
+        early = sum(0 <= text.find(term) < matching.LEAD_CHARS for term in terms) / len(terms)
+        if reader.doc_field_length(results.docnum(i), "text") < matching.LEAD_MIN_LENGTH:
+            early = 0
+        prior = matching.HEADING_PRIOR if stored["heading"] else 1.0
+        expected[(stored["doc_id"], stored["para"])] = \
+            bonus + words * (1 + matching.LEAD_LIFT * early) * prior
+    assert {(h["doc_id"], h["para"]): h["score"] for h in ours["hits"]} == \
+        pytest.approx(expected, rel=1e-5)
+    assert [h["score"] for h in ours["hits"]] == \
+        pytest.approx(sorted(expected.values(), reverse=True), rel=1e-5)
 
 
 def _literal_tf(searcher, query, docnum):
@@ -83,6 +120,24 @@ def test_pages_partition_the_ranking(engine):
         [(h["doc_id"], h["para"]) for h in everything[:6]]
 
 
+@pytest.mark.parametrize("sort", ["relevance", "date"])
+def test_heading_flags_read_for_a_window_rank_as_for_all(engine, monkeypatch, sort):
+    """Heading flags are read only for the best few; every page size gives the same order as
+    ranking everything, also when the window starts at the limit itself and must widen."""
+    def ranking(per_page):
+        return [(h["doc_id"], h["score"], h["para"])
+                for h in engine.search("乡村振兴", per_page=per_page, sort=sort)["hits"]]
+
+    whole = ranking(100)
+    # body lines 3 and 4 (2023), 9 and 8 (2024) above the heading "一、乡村振兴" (2) and the
+    # title line (1); without the prior the headings would outrank lines 4 and 8
+    assert [h[2] for h in whole] == ([3, 9, 4, 8, 2, 2, 1, 1] if sort == "relevance"
+                                     else [9, 8, 2, 1, 3, 4, 2, 1])
+    monkeypatch.setattr(matching, "HEADING_SLACK", 0)
+    for per_page in range(1, len(whole) + 1):
+        assert ranking(per_page) == whole[:per_page]
+
+
 def test_occurrences_inside_compounds_count(tmp_path):
     """乡村建设 inside 和美乡村建设 (one jieba word) counts: the paragraph about it outranks a
     one-line mention (issue #13)."""
@@ -97,3 +152,34 @@ def test_occurrences_inside_compounds_count(tmp_path):
     build_index(corpus, index)
     hits = SearchEngine(index).search("乡村建设")["hits"]
     assert [h["text"][:4] for h in hits] == ["统筹新型", "乡村建设"]
+
+
+HEADED_REPORT = (
+    "2025年某省政府工作报告\n\n"
+    "一、2025年重点工作\n\n"
+    "（三）全面推进乡村振兴。\n\n"
+    "扎实推进乡村振兴，学习运用“千万工程”经验，建设宜居宜业和美乡村，新建高标准农田50万亩，"
+    "改造农村公路2000公里，农村卫生厕所普及率达到80%，农村居民人均可支配收入增长6%。\n\n"
+    "（四）推进城市更新。\n\n"
+    "改造城镇老旧小区500个，新开工保障性住房2万套，统筹新型城镇化和乡村振兴。\n"
+)
+
+
+def test_a_bare_heading_ranks_below_the_paragraph_under_it(tmp_path, monkeypatch):
+    """"（三）全面推进乡村振兴。" is a heading line: the paragraph under it, which sets out what is
+    done, ranks first, and a passing mention elsewhere also outranks the bare heading
+    (issue #13). With plain BM25F (both priors off) the short heading ranks first and the
+    long paragraph under it last."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "2025_某省_政府工作报告.txt").write_text(HEADED_REPORT, encoding="utf-8")
+    build_index(corpus, index)
+    engine = SearchEngine(index)
+    hits = engine.search("乡村振兴")["hits"]
+    assert [(h["para"], h["text"][:6]) for h in hits] == \
+        [(4, "扎实推进乡村"), (6, "改造城镇老旧"), (3, "（三）全面推")]
+    assert engine.document(hits[2]["doc_id"])["paragraphs"][2]["heading"] is True
+    monkeypatch.setattr(matching, "HEADING_PRIOR", 1.0)
+    assert [h["para"] for h in engine.search("乡村振兴")["hits"]] == [4, 3, 6]
+    monkeypatch.setattr(matching, "LEAD_LIFT", 0.0)
+    assert [h["para"] for h in engine.search("乡村振兴")["hits"]] == [3, 6, 4]

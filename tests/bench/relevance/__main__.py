@@ -1,7 +1,8 @@
 """Relevance benchmark of issue 13: nDCG@10, P@10 and grade-2 share of engine, FTS5 and stock.
 
     .venv/bin/python -m tests.bench.relevance run  [--index DIR] [--k1 K] [--b B] [--title-boost T] [--section-boost S]
-    .venv/bin/python -m tests.bench.relevance grid [--index DIR] --k1 1.2,1.5 --b 0.75,0.5,0.3 [--section-boost 0,1.5,3]
+                                                   [--heading-prior H] [--lead-lift L] [--lead-chars C] [--lead-min-length M]
+    .venv/bin/python -m tests.bench.relevance grid [--index DIR] --k1 1.2,1.5 --b 0.75,0.5,0.3 [--heading-prior 1,0.5 …]
     .venv/bin/python -m tests.bench.relevance pool [--index DIR] [--k1 …] [--b …]  # add new top-10 results to pool.tsv
     .venv/bin/python -m tests.bench.relevance show [--index DIR] [--unjudged]   # the blind judging view
 
@@ -176,9 +177,12 @@ def floats(text: str | None) -> list[float | None]:
 
 
 def grid_settings(args) -> list[EngineParams]:
-    """Every combination of the --k1, --b, --title-boost and --section-boost lists."""
+    """Every combination of the --k1, --b, --title-boost, --section-boost, --heading-prior,
+    --lead-lift, --lead-chars and --lead-min-length lists."""
     return [EngineParams(*values) for values in itertools.product(
-        floats(args.k1), floats(args.b), floats(args.title_boost), floats(args.section_boost))]
+        floats(args.k1), floats(args.b), floats(args.title_boost), floats(args.section_boost),
+        floats(args.heading_prior), floats(args.lead_lift), floats(args.lead_chars),
+        floats(args.lead_min_length))]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -190,6 +194,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--b", help="engine BM25 b (grid, pool: comma-separated)")
     parser.add_argument("--title-boost", help="engine title field boost (grid, pool: comma-separated)")
     parser.add_argument("--section-boost", help="engine section field boost (grid, pool: comma-separated)")
+    parser.add_argument("--heading-prior", help="engine factor on a heading line's word score (grid, pool: comma-separated)")
+    parser.add_argument("--lead-lift", help="engine lift of a paragraph naming the terms early (grid, pool: comma-separated)")
+    parser.add_argument("--lead-chars", help="engine: how early is early, in characters (grid, pool: comma-separated)")
+    parser.add_argument("--lead-min-length", help="engine: the lift needs a paragraph at least this long, in words (grid, pool: comma-separated)")
     parser.add_argument("--unjudged", action="store_true", help="show: only paragraphs not judged yet")
     args = parser.parse_args(argv)
     queries = read_queries()
@@ -202,9 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "grid":
             run_grid(systems, queries, Judgments.read(JUDGMENTS), grid_settings(args))
         else:
-            params = EngineParams(float(args.k1) if args.k1 else None, float(args.b) if args.b else None,
-                                  float(args.title_boost) if args.title_boost else None,
-                                  float(args.section_boost) if args.section_boost else None)
+            params = grid_settings(args)[0]  # run takes one value per option
             apply_engine_params(params)
             results = measure(systems, queries, Judgments.read(JUDGMENTS), SYSTEMS)
             print_report(results, queries, params.label())

@@ -21,31 +21,41 @@ from .judged import DEPTH, paragraph_key
 SYSTEMS = ("engine", "fts5", "stock")
 
 
+# EngineParams field → the constant of indexer/matching.py it overrides
+CONSTANTS = {"k1": "K1", "b": "B", "heading_prior": "HEADING_PRIOR", "lead_lift": "LEAD_LIFT",
+             "lead_chars": "LEAD_CHARS", "lead_min_length": "LEAD_MIN_LENGTH"}
+
+
 @dataclass(frozen=True)
 class EngineParams:
-    """BM25F constants of the engine's ranking; None keeps the value in matching.py."""
+    """Ranking constants of the engine; None keeps the value in matching.py."""
 
     k1: float | None = None
     b: float | None = None
     title_boost: float | None = None
     section_boost: float | None = None
+    heading_prior: float | None = None
+    lead_lift: float | None = None
+    lead_chars: float | None = None
+    lead_min_length: float | None = None
 
     def label(self) -> str:
-        """k1=…, b=…, title=…, section=… as they are in force."""
+        """k1=…, b=…, title=…, section=…, heading=…, lead=… as they are in force."""
         fields = dict(matching.SCORED_FIELDS)
         return (f"k1={matching.K1:g} b={matching.B:g} "
-                f"title={fields['title']:g} section={fields['section']:g}")
+                f"title={fields['title']:g} section={fields['section']:g} "
+                f"heading={matching.HEADING_PRIOR:g} lead={matching.LEAD_LIFT:g}@{matching.LEAD_CHARS:g}≥{matching.LEAD_MIN_LENGTH:g}")
 
 
 def apply_engine_params(params: EngineParams) -> None:
     """Set the engine's ranking constants in this process (matching.py reads them per query)."""
-    for name in ("K1", "B", "SCORED_FIELDS"):
+    for name in (*CONSTANTS.values(), "SCORED_FIELDS"):
         if not hasattr(matching, name):
             raise SystemExit(f"indexer.matching has no {name}: update tests/bench/relevance/systems.py")
-    if params.k1 is not None:
-        matching.K1 = params.k1
-    if params.b is not None:
-        matching.B = params.b
+    for field, name in CONSTANTS.items():
+        value = getattr(params, field)
+        if value is not None:
+            setattr(matching, name, int(value) if name in ("LEAD_CHARS", "LEAD_MIN_LENGTH") else value)
     boosts = dict(matching.SCORED_FIELDS)
     if params.title_boost is not None:
         boosts["title"] = params.title_boost
