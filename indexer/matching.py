@@ -45,7 +45,6 @@ B, K1 = 0.1, 1.2  # b far below Whoosh's 0.75: long, substantive paragraphs are 
 LEAD_LIFT, LEAD_CHARS = 0.2, 20
 LEAD_MIN_LENGTH = 30
 HEADING_PRIOR = 0.5
-HEADING_SLACK = 16  # places read beyond the limit for heading flags before checking the order
 SCORED_FIELDS = (("text", 1.0), ("title", TITLE_BOOST), ("section", SECTION_BOOST))
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 EMPTY = np.empty(0, dtype=np.int64)
@@ -130,18 +129,18 @@ def _best(postings: "Postings", ids: np.ndarray, bonus: np.ndarray, relevance: n
 
     Whether a paragraph is a heading is a stored field, read per paragraph; demoting only
     lowers a score, so only the paragraphs whose undemoted score reaches the limit-th demoted
-    score need reading: first the best limit + HEADING_SLACK, then, if demotions dropped the
-    limit-th below them, everything at or above it. Ties go to the lower document number.
+    score need reading: first the best ``limit``, then, while demotions drop the limit-th
+    below the window, everything at or above it. Ties go to the lower document number.
     """
     scores = bonus + relevance
     count = len(scores)
     if years is None:
         years = np.zeros(count, dtype=np.int64)
-        first = min(count, limit + HEADING_SLACK)
+        first = min(count, limit)
         floor = (0, np.partition(scores, count - first)[count - first])
     else:
         order = np.lexsort((-scores, -years))
-        last = order[min(count, limit + HEADING_SLACK) - 1]
+        last = order[min(count, limit) - 1]
         floor = (years[last], scores[last])
     read = np.zeros(count, dtype=bool)
     while True:

@@ -122,9 +122,9 @@ def overall(per_query: dict) -> tuple[float, float, float]:
             mean(s.substantive for s in scores))
 
 
-def wins(engine: dict, baseline: dict) -> tuple[int, int, int]:
-    """Queries where the engine's nDCG@10 is higher, lower, equal (within 0.001)."""
-    diffs = [engine[q].ndcg - baseline[q].ndcg for q in engine]
+def wins(engine: dict, baseline: dict, metric: str = "ndcg") -> tuple[int, int, int]:
+    """Queries where the engine's metric (nDCG@10 by default) is higher, lower, equal (within 0.001)."""
+    diffs = [getattr(engine[q], metric) - getattr(baseline[q], metric) for q in engine]
     return (sum(d > 1e-3 for d in diffs), sum(d < -1e-3 for d in diffs),
             sum(abs(d) <= 1e-3 for d in diffs))
 
@@ -143,9 +143,11 @@ def print_report(results: dict, queries: list[str], label: str) -> None:
     print("| **mean** | " + " | ".join(cells) + " |\n")
     for base in (n for n in names if n != "engine"):
         better, worse, equal = wins(results["engine"], results[base])
+        more, fewer, same = wins(results["engine"], results[base], "substantive")
         print(f"engine vs {base}: nDCG@10 better on {better}, worse on {worse}, equal on {equal} "
               f"of {len(queries)} queries; grade-2 share "
-              f"{overall(results['engine'])[2]:.2f} vs {overall(results[base])[2]:.2f}")
+              f"{overall(results['engine'])[2]:.2f} vs {overall(results[base])[2]:.2f}, "
+              f"higher on {more}, lower on {fewer}, equal on {same}")
     unjudged = [(n, q, k) for n in names for q in queries for k in results[n][q].unjudged]
     print(f"\nunjudged results in the top 10: {len(unjudged)}"
           + ("" if not unjudged else " (counted as 0; judge them with `pool` + `show --unjudged`)"))
