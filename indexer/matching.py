@@ -14,8 +14,8 @@ words miss inside longer dictionary words (``_literal_tf``). That word score the
 priors measured on the relevance benchmark: × (1 + LEAD_LIFT) where the terms stand in the
 paragraph's first LEAD_CHARS characters (its topic sentence), × HEADING_PRIOR on a heading line
 (``_best``). ``LITERAL_BONUS`` per term the paragraph contains literally comes on top, so
-literal matches rank first. Phrases longer than two characters are verified on the
-candidates' gram positions.
+literal matches rank first. Phrases longer than two characters are verified with
+Whoosh's phrase matcher on the candidates the bigram arrays leave.
 
 This reads the posting-block and column internals of Whoosh's W3 codec (``whoosh-reloaded``
 is pinned to the version these were written against).
@@ -39,11 +39,11 @@ from .errors import IndexVersionError
 from .query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery
 
 B, K1 = 0.1, 1.2  # b far below Whoosh's 0.75: long, substantive paragraphs are not pushed down (tests/bench/relevance)
-# A term within a paragraph's first 20 characters is usually its topic sentence ("推动乡村建设提质
-#升级。…"): +20 % word score. A bare heading line keeps half its word score, so the paragraphs under
-# it rank first. Both measured on tests/bench/relevance (README, "Relevance").
-LEAD_LIFT, LEAD_CHARS = 0.2, 20
-LEAD_MIN_LENGTH = 30
+# A term within the first 20 characters of a paragraph that goes on (30 words or more) is
+# usually in its topic sentence, "推动乡村建设提质升级。…": +20 % word score. A bare heading line
+# keeps half its word score, so the paragraphs under it rank first. Both measured on
+# tests/bench/relevance (README, "Relevance").
+LEAD_LIFT, LEAD_CHARS, LEAD_MIN_LENGTH = 0.2, 20, 30
 HEADING_PRIOR = 0.5
 SCORED_FIELDS = (("text", 1.0), ("title", TITLE_BOOST), ("section", SECTION_BOOST))
 _LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
