@@ -102,15 +102,42 @@ def literal_form(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-_SPACE_IN_CJK = re.compile("(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])"
-                           "\\s+(?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])")
-_SPACES = re.compile(r"\s+")
+_CJK_CLASS = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002ffff"
+_SPACE_IN_CJK = re.compile(f"(?<=[{_CJK_CLASS}]) +(?=[{_CJK_CLASS}])")
+_SPACES = re.compile(" +")
+_AWKWARD = "\U0010ffff"  # stands for a character whose folded form holds white space
+
+
+class _LiteralTable(dict):
+    """``str.translate`` table of ``literal_form``'s folding, filled as characters are met:
+    white space → " ", characters folding to nothing or to white space → "", others → their
+    fold; a fold with white space inside a longer string is marked ``_AWKWARD``."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char.isspace():
+            folded = " "
+        else:
+            folded = _fold_char(char)
+            if not folded or folded.isspace():
+                folded = ""
+            elif any(piece.isspace() for piece in folded):
+                folded = _AWKWARD
+        if len(self) < 1_000_000:
+            self[code] = folded
+        return folded
+
+
+_LITERAL_TABLE = _LiteralTable()
 
 
 def literal_text(text: str) -> str:
-    """``literal_form``'s text without its offsets, ~10× faster, for counting over many
-    paragraphs (folded, white space between CJK characters dropped, other runs one space)."""
-    return _SPACES.sub(" ", _SPACE_IN_CJK.sub("", fold(text))).strip()
+    """``literal_form(text)[0]`` without the offsets, ~10× faster (the index's character grams,
+    counting over many paragraphs): one ``str.translate`` and two substitutions."""
+    folded = text.translate(_LITERAL_TABLE)
+    if _AWKWARD in folded:
+        return literal_form(text)[0]
+    return _SPACES.sub(" ", _SPACE_IN_CJK.sub("", folded)).strip(" ")
 
 
 def literal_query_form(text: str) -> str:
@@ -331,28 +358,3 @@ def literal_grams(normalised_query: str) -> list[str]:
     if len(normalised_query) <= 2:
         return [normalised_query] if normalised_query else []
     return [normalised_query[i:i + 2] for i in range(len(normalised_query) - 1)]
-
-
-class GramTokenizer(Tokenizer):
-    """Whoosh tokenizer of the literal field: unigrams and bigrams of the normalised text."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        normalised, origin = literal_form(value)
-        if mode == "query":
-            terms = [(gram, i) for i, gram in enumerate(literal_grams(normalised))]
-        else:
-            terms = sorted(((gram, i) for gram, ps in gram_terms(normalised).items()
-                            for i in ps), key=lambda item: (item[1], len(item[0])))
-        for gram, i in terms:
-            token.text = gram
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = start_pos + i
-            if chars:
-                token.startchar = start_char + origin[i]
-                token.endchar = start_char + origin[i + len(gram) - 1] + 1
-            yield token

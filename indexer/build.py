@@ -351,7 +351,7 @@ def _add_document(writer, document: Document) -> None:
         writer.add_document(
             key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,
             doc_id=document.doc_id, para=paragraph.para, title=document.title,
-            section=paragraph.section, text=paragraph.text, grams=paragraph.text,
+            section=paragraph.section, text=paragraph.text,
             heading=paragraph.heading, level=paragraph.level, **year)
 
 

@@ -5,12 +5,13 @@ import re
 
 import pytest
 
+from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from indexer import SearchEngine, build_index, matching
 from indexer.analysis import literal_form
-from indexer.query import build_query, parse_query
+from indexer.query import LITERAL_BONUS, TITLE_BOOST, parse_query
 
 PARAGRAPHS = [
     "乡村振兴扎实推进，乡村振兴示范带建设加快，乡村面貌持续改善。",
@@ -38,18 +39,37 @@ def engine(tmp_path_factory):
 @pytest.mark.parametrize("query", ["乡村振兴", "发展", "粮食", "营商环境 改革", "乡村 发展",
                                    "的", "推进"])
 def test_scores_equal_whoosh_bm25f(engine, query):
+    """Hits: paragraphs containing every term literally or by all its words; score: a bonus per
+    literal term + Whoosh's own BM25F of each query word in text and title + the literal TF."""
     ours = engine.search(query, per_page=100)
     # Whoosh's BM25F with the engine's constants (B is lowered from Whoosh's default 0.75)
     searcher = Searcher(engine.searcher().reader(), weighting=BM25F(B=matching.B, K1=matching.K1),
                         closereader=False)
-    results = searcher.search(build_query(parse_query(query)), limit=None)
-    whoosh = {(results[i]["doc_id"], results[i]["para"]): results.score(i)
-              for i in range(len(results))}
-    literal = {(results[i]["doc_id"], results[i]["para"]): _literal_tf(searcher, query, results.docnum(i))
-               for i in range(len(results))}
+    reader = searcher.reader()
+    paragraphs = {n: literal_form(fields["text"])[0] for n, fields in reader.iter_docs()
+                  if fields.get("kind") == "p"}
+    parsed = parse_query(query)
+    hits = set(paragraphs)
+    for group in parsed.groups:
+        found = set()
+        for term in group:
+            found |= {n for n, text in paragraphs.items() if term.literal in text}
+            found |= set(searcher.docs_for_query(wq.And([wq.Term("text", w) for w in term.words])))
+        hits &= found
+    expected = {}
+    for docnum in hits:
+        literal_terms = sum(term.literal in paragraphs[docnum] for term in parsed.terms)
+        expected[docnum] = LITERAL_BONUS * literal_terms + _literal_tf(searcher, query, docnum)
+    for word in dict.fromkeys(parsed.tokens):
+        for field, boost in (("text", 1.0), ("title", TITLE_BOOST)):
+            results = searcher.search(wq.Term(field, word), limit=None)
+            for i in range(len(results)):
+                if results.docnum(i) in expected:
+                    expected[results.docnum(i)] += boost * results.score(i)
     mine = {(h["doc_id"], h["para"]): h["score"] for h in ours["hits"]}
-    assert ours["total"] == len(results) == len(mine)
-    assert mine == pytest.approx({key: whoosh[key] + literal[key] for key in whoosh}, rel=1e-5)
+    assert ours["total"] == len(expected) == len(mine)
+    assert mine == pytest.approx({(reader.stored_fields(n)["doc_id"], reader.stored_fields(n)["para"]):
+                                  score for n, score in expected.items()}, rel=1e-5)
     assert [h["score"] for h in ours["hits"]] == sorted(mine.values(), reverse=True)
 
 
