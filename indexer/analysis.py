@@ -50,6 +50,20 @@ def _fold_char(char: str) -> str:
     return simplified.translate(_BRACKETS)
 
 
+class _OneCharFoldTable(dict):
+    """``str.translate`` table: each character's fold where that is one character, else itself."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        folded = folded if len(folded) == 1 else chr(code)
+        if len(self) < 1_000_000:
+            self[code] = folded
+        return folded
+
+
+_ONE_CHAR_FOLD = _OneCharFoldTable()
+
+
 def fold(text: str) -> str:
     """Return ``text`` width-, case- and script-folded, one output character per input character."""
     if unicodedata.is_normalized("NFKC", text):
@@ -58,7 +72,7 @@ def fold(text: str) -> str:
             simplified = _T2S.convert(lowered)
             if len(simplified) == len(text):
                 return simplified.translate(_BRACKETS)
-    return "".join(f if len(f := _fold_char(c)) == 1 else c for c in text)
+    return text.translate(_ONE_CHAR_FOLD)
 
 
 def normalize(text: str) -> str:
@@ -176,6 +190,7 @@ class Dictionary:
         self._fast = None
         self._lock = threading.Lock()
         self._ready = False
+        self._sub_words: dict[str, tuple[tuple[str, int], ...]] = {}
 
     def _ensure_loaded(self) -> None:
         if self._ready:
@@ -230,6 +245,16 @@ class Dictionary:
             self._ensure_loaded()
         return bool(self._jieba.FREQ.get(word))
 
+    def sub_words(self, word: str) -> tuple[tuple[str, int], ...]:
+        """The two- and three-character dictionary words inside ``word``, with their offsets."""
+        found = self._sub_words.get(word)
+        if found is None:
+            found = tuple((word[i:i + size], i) for size in (2, 3) if size < len(word)
+                          for i in range(len(word) - size + 1) if self.contains(word[i:i + size]))
+            if len(self._sub_words) < 500_000:
+                self._sub_words[word] = found
+        return found
+
 
 _active: Dictionary | None = None
 _active_lock = threading.Lock()
@@ -255,7 +280,7 @@ def use_dictionary(dictionary: Dictionary) -> None:
 # ---------------------------------------------------------------- word tokens
 
 def _is_word(piece: str) -> bool:
-    return any(c.isalnum() for c in piece)
+    return piece.isalnum() or any(c.isalnum() for c in piece)
 
 
 def word_spans(text: str, mode: str = "index") -> tuple[tuple[str, int, int, int], ...]:
@@ -274,16 +299,10 @@ def word_spans(text: str, mode: str = "index") -> tuple[tuple[str, int, int, int
         start, offset = offset, offset + len(piece)
         if not _is_word(piece):
             continue
-        word = piece
-        spans.append((word, position, start, offset))
-        if mode == "index" and len(word) > 2:
-            for size in (2, 3):
-                if size >= len(word):
-                    continue
-                for i in range(len(word) - size + 1):
-                    sub = word[i:i + size]
-                    if dictionary.contains(sub):
-                        spans.append((sub, position, start + i, start + i + size))
+        spans.append((piece, position, start, offset))
+        if mode == "index" and len(piece) > 2:
+            for sub, i in dictionary.sub_words(piece):
+                spans.append((sub, position, start + i, start + i + len(sub)))
         position += 1
     return tuple(spans)
 
