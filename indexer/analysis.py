@@ -10,6 +10,7 @@ the token text only, so offsets stay exact while matching is width-, case- and s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
@@ -168,9 +169,17 @@ def builtin_dictionary_path() -> Path:
 
 class Dictionary:
     """A jieba tokenizer with the policy terms (and optionally a corpus user dictionary and the
-    corpus glossary's terms, ``extra_words``, already folded) loaded."""
+    corpus glossary's terms, ``extra_words``, already folded) loaded.
 
-    def __init__(self, extra_userdict: Path | None = None, extra_words: tuple[str, ...] = ()):
+    Loading jieba's own Python dictionary takes most of a second, and a search process needs
+    little of it: the frequencies jieba settles on for the added words (the jieba-rs accelerator
+    is given them) and the two- and three-character words (sub-words of long words). A build
+    saves those (``save_compiled``); a dictionary given that ``compiled`` file starts from it
+    and loads jieba's dictionary only if something else is asked of it.
+    """
+
+    def __init__(self, extra_userdict: Path | None = None, extra_words: tuple[str, ...] = (),
+                 compiled: Path | None = None):
         self.files = [builtin_dictionary_path()]
         if extra_userdict is not None and extra_userdict.is_file():
             self.files.append(extra_userdict)
@@ -188,8 +197,11 @@ class Dictionary:
         ) + f" (analysis v{ANALYSIS_VERSION}, {self.fingerprint})"
         self._jieba = jieba.Tokenizer()
         self._fast = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._ready = False
+        self._reference_ready = False
+        self._short_words: frozenset[str] | None = None  # from a compiled file, see below
+        self._compiled = compiled
         self._sub_words: dict[str, tuple[tuple[str, int], ...]] = {}
 
     def _ensure_loaded(self) -> None:
@@ -197,28 +209,76 @@ class Dictionary:
             return
         with self._lock:
             if not self._ready:
+                use_fast = rjieba is not None and not os.environ.get(PURE_JIEBA_ENV)
+                compiled = self._read_compiled() if use_fast else None
+                if compiled is not None:
+                    self._fast = self._accelerator(compiled["added"])
+                    self._short_words = frozenset(compiled["short_words"].split("\n"))
+                else:
+                    self._load_reference()
+                    if use_fast:
+                        self._fast = self._accelerator(self._added_words())
+                self._ready = True
+
+    def _load_reference(self) -> None:
+        if self._reference_ready:
+            return
+        with self._lock:
+            if not self._reference_ready:
                 self._jieba.initialize()
                 for path in self.files:
                     self._jieba.load_userdict(str(path))
                 for word in self.extra_words:
                     if not self._jieba.FREQ.get(word):  # a known word keeps its frequency
                         self._jieba.add_word(word)
-                if rjieba is not None and not os.environ.get(PURE_JIEBA_ENV):
-                    self._fast = self._accelerator()
-                self._ready = True
+                self._reference_ready = True
 
-    def _accelerator(self):
-        fast = rjieba.Jieba()
+    def _added_words(self) -> list[tuple[str, int, str]]:
+        """(word, frequency jieba settled on, tag) of every word the files and glossary add."""
+        added = []
         for path in self.files:
             for line in path.read_text(encoding="utf-8-sig").splitlines():
                 match = jieba.re_userdict.match(line.strip())
                 if match and match.group(1):
                     word = match.group(1).strip()
-                    tag = (match.group(3) or "").strip()
-                    # the frequency jieba itself settled on (it suggests one when none is given)
-                    fast.add_word(word, self._jieba.FREQ.get(word, 0), tag)
-        for word in self.extra_words:
-            fast.add_word(word, self._jieba.FREQ.get(word, 0), "")
+                    added.append((word, self._jieba.FREQ.get(word, 0),
+                                  (match.group(3) or "").strip()))
+        added.extend((word, self._jieba.FREQ.get(word, 0), "") for word in self.extra_words)
+        return added
+
+    def save_compiled(self, path: Path) -> None:
+        """Write what a search process needs of this dictionary to ``path`` (see the class),
+        unless it holds that already (a generation copied for an update)."""
+        if self._read_compiled(path) is not None:
+            return
+        self._load_reference()
+        short = [word for word, count in self._jieba.FREQ.items() if count and 2 <= len(word) <= 3]
+        payload = {"fingerprint": self.fingerprint, "added": self._added_words(),
+                   "short_words": "\n".join(short)}
+        temporary = Path(path).with_name(Path(path).name + ".tmp")
+        temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+
+    def _read_compiled(self, path: Path | None = None) -> dict | None:
+        path = path or self._compiled
+        if path is None:
+            return None
+        try:
+            compiled = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # missing or damaged: jieba's own dictionary is the source
+            return None
+        return compiled if compiled.get("fingerprint") == self.fingerprint else None
+
+    @property
+    def reference_loaded(self) -> bool:
+        """True once jieba's own Python dictionary has been loaded in this process."""
+        return self._reference_ready
+
+    @staticmethod
+    def _accelerator(added):
+        fast = rjieba.Jieba()
+        for word, frequency, tag in added:
+            fast.add_word(word, frequency, tag)
         return fast
 
     @property
@@ -236,13 +296,16 @@ class Dictionary:
 
     def reference_cut(self, text: str) -> list[str]:
         """Segment with jieba's own Python code (the reference the accelerator must match)."""
-        self._ensure_loaded()
+        self._load_reference()
         return list(self._jieba.cut(text, HMM=False))
 
     def contains(self, word: str) -> bool:
         """True if ``word`` is a dictionary entry with a positive frequency."""
         if not self._ready:
             self._ensure_loaded()
+        if self._short_words is not None and 2 <= len(word) <= 3:
+            return word in self._short_words
+        self._load_reference()
         return bool(self._jieba.FREQ.get(word))
 
     def sub_words(self, word: str) -> tuple[tuple[str, int], ...]:

@@ -1,14 +1,17 @@
 """The analysis contract: exact offsets, ordinal positions, normalisation, policy terms, grams."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import (JiebaTokenizer, active_dictionary, fold, gram_terms,
+from indexer.analysis import (Dictionary, JiebaTokenizer, active_dictionary, fold, gram_terms,
                               literal_form, literal_grams, literal_text, normalize, query_words,
-                              word_analyzer, word_spans)
+                              use_dictionary, word_analyzer, word_spans)
+from indexer import build_index
 from indexer.grams import gram_arrays
 from indexer.schema import WordField
 
@@ -199,3 +202,44 @@ def test_accelerator_segments_real_reports_like_jieba(accelerated):
         sorted((SHARED / "provincial-2026").glob("*.txt"))
     differing = [line for line in _lines(paths) if dictionary.cut(line) != dictionary.reference_cut(line)]
     assert differing == []
+
+
+def test_a_compiled_dictionary_segments_like_jieba_without_loading_it(tmp_path):
+    """A search process starts from the build's compiled file: the same words and sub-words
+    as jieba's own dictionary gives, and jieba's Python dictionary is never loaded for them."""
+    reference = Dictionary(extra_words=("双区驱动",))
+    reference.save_compiled(tmp_path / "dictionary.json")
+    compiled = Dictionary(extra_words=("双区驱动",), compiled=tmp_path / "dictionary.json")
+    lines = list(_lines(sorted(SEED.glob("*.txt")))) + ["坚持双区驱动，培育专精特新企业"]
+    try:
+        spans = {}
+        for dictionary in (reference, compiled):
+            use_dictionary(dictionary)
+            spans[dictionary] = [word_spans(line, "index") for line in lines]
+        assert spans[compiled] == spans[reference]
+        assert spans[compiled][-1] == (
+            ("坚持", 0, 0, 2), ("双区驱动", 1, 2, 6), ("驱动", 1, 4, 6), ("培育", 2, 7, 9),
+            ("专精特新", 3, 9, 13), ("专精", 3, 9, 11), ("企业", 4, 13, 15))
+        assert not compiled.reference_loaded
+        # a file of another dictionary (other glossary terms) is not used
+        other = Dictionary(compiled=tmp_path / "dictionary.json")
+        other.cut("预热")
+        assert other.reference_loaded
+    finally:
+        use_dictionary(Dictionary())
+
+
+def test_a_search_process_never_loads_jiebas_own_dictionary(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "2024_某市_政府工作报告.txt").write_text(
+        "2024年某市政府工作报告\n\n培育专精特新企业，全面推进乡村振兴。\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index")
+    script = ("import sys; from indexer import SearchEngine; "
+              "from indexer.analysis import active_dictionary; "
+              "hits = SearchEngine(sys.argv[1]).search('专精特新 企业')['hits']; "
+              "print(hits[0]['snippet'], active_dictionary().reference_loaded)")
+    completed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "index")],
+                               capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["培育<mark>专精特新</mark><mark>企业</mark>，全面推进乡村振兴。",
+                                        "False"]
