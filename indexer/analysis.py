@@ -10,6 +10,7 @@ the token text only, so offsets stay exact while matching is width-, case- and s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import threading
@@ -50,6 +51,20 @@ def _fold_char(char: str) -> str:
     return simplified.translate(_BRACKETS)
 
 
+class _OneCharFoldTable(dict):
+    """``str.translate`` table: each character's fold where that is one character, else itself."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        folded = folded if len(folded) == 1 else chr(code)
+        if len(self) < 1_000_000:
+            self[code] = folded
+        return folded
+
+
+_ONE_CHAR_FOLD = _OneCharFoldTable()
+
+
 def fold(text: str) -> str:
     """Return ``text`` width-, case- and script-folded, one output character per input character."""
     if unicodedata.is_normalized("NFKC", text):
@@ -58,7 +73,7 @@ def fold(text: str) -> str:
             simplified = _T2S.convert(lowered)
             if len(simplified) == len(text):
                 return simplified.translate(_BRACKETS)
-    return "".join(f if len(f := _fold_char(c)) == 1 else c for c in text)
+    return text.translate(_ONE_CHAR_FOLD)
 
 
 def normalize(text: str) -> str:
@@ -102,15 +117,42 @@ def literal_form(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-_SPACE_IN_CJK = re.compile("(?<=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])"
-                           "\\s+(?=[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])")
-_SPACES = re.compile(r"\s+")
+_CJK_CLASS = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0002ffff"
+_SPACE_IN_CJK = re.compile(f"(?<=[{_CJK_CLASS}]) +(?=[{_CJK_CLASS}])")
+_SPACES = re.compile(" +")
+_AWKWARD = "\U0010ffff"  # stands for a character whose folded form holds white space
+
+
+class _LiteralTable(dict):
+    """``str.translate`` table of ``literal_form``'s folding, filled as characters are met:
+    white space → " ", characters folding to nothing or to white space → "", others → their
+    fold; a fold with white space inside a longer string is marked ``_AWKWARD``."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char.isspace():
+            folded = " "
+        else:
+            folded = _fold_char(char)
+            if not folded or folded.isspace():
+                folded = ""
+            elif any(piece.isspace() for piece in folded):
+                folded = _AWKWARD
+        if len(self) < 1_000_000:
+            self[code] = folded
+        return folded
+
+
+_LITERAL_TABLE = _LiteralTable()
 
 
 def literal_text(text: str) -> str:
-    """``literal_form``'s text without its offsets, ~10× faster, for counting over many
-    paragraphs (folded, white space between CJK characters dropped, other runs one space)."""
-    return _SPACES.sub(" ", _SPACE_IN_CJK.sub("", fold(text))).strip()
+    """``literal_form(text)[0]`` without the offsets, ~10× faster (the index's character grams,
+    counting over many paragraphs): one ``str.translate`` and two substitutions."""
+    folded = text.translate(_LITERAL_TABLE)
+    if _AWKWARD in folded:
+        return literal_form(text)[0]
+    return _SPACES.sub(" ", _SPACE_IN_CJK.sub("", folded)).strip(" ")
 
 
 def literal_query_form(text: str) -> str:
@@ -127,9 +169,17 @@ def builtin_dictionary_path() -> Path:
 
 class Dictionary:
     """A jieba tokenizer with the policy terms (and optionally a corpus user dictionary and the
-    corpus glossary's terms, ``extra_words``, already folded) loaded."""
+    corpus glossary's terms, ``extra_words``, already folded) loaded.
 
-    def __init__(self, extra_userdict: Path | None = None, extra_words: tuple[str, ...] = ()):
+    Loading jieba's own Python dictionary takes most of a second, and a search process needs
+    little of it: the frequencies jieba settles on for the added words (the jieba-rs accelerator
+    is given them) and the two- and three-character words (sub-words of long words). A build
+    saves those (``save_compiled``); a dictionary given that ``compiled`` file starts from it
+    and loads jieba's dictionary only if something else is asked of it.
+    """
+
+    def __init__(self, extra_userdict: Path | None = None, extra_words: tuple[str, ...] = (),
+                 compiled: Path | None = None):
         self.files = [builtin_dictionary_path()]
         if extra_userdict is not None and extra_userdict.is_file():
             self.files.append(extra_userdict)
@@ -147,36 +197,88 @@ class Dictionary:
         ) + f" (analysis v{ANALYSIS_VERSION}, {self.fingerprint})"
         self._jieba = jieba.Tokenizer()
         self._fast = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._ready = False
+        self._reference_ready = False
+        self._short_words: frozenset[str] | None = None  # from a compiled file, see below
+        self._compiled = compiled
+        self._sub_words: dict[str, tuple[tuple[str, int], ...]] = {}
 
     def _ensure_loaded(self) -> None:
         if self._ready:
             return
         with self._lock:
             if not self._ready:
+                use_fast = rjieba is not None and not os.environ.get(PURE_JIEBA_ENV)
+                compiled = self._read_compiled() if use_fast else None
+                if compiled is not None:
+                    self._fast = self._accelerator(compiled["added"])
+                    self._short_words = frozenset(compiled["short_words"].split("\n"))
+                else:
+                    self._load_reference()
+                    if use_fast:
+                        self._fast = self._accelerator(self._added_words())
+                self._ready = True
+
+    def _load_reference(self) -> None:
+        if self._reference_ready:
+            return
+        with self._lock:
+            if not self._reference_ready:
                 self._jieba.initialize()
                 for path in self.files:
                     self._jieba.load_userdict(str(path))
                 for word in self.extra_words:
                     if not self._jieba.FREQ.get(word):  # a known word keeps its frequency
                         self._jieba.add_word(word)
-                if rjieba is not None and not os.environ.get(PURE_JIEBA_ENV):
-                    self._fast = self._accelerator()
-                self._ready = True
+                self._reference_ready = True
 
-    def _accelerator(self):
-        fast = rjieba.Jieba()
+    def _added_words(self) -> list[tuple[str, int, str]]:
+        """(word, frequency jieba settled on, tag) of every word the files and glossary add."""
+        added = []
         for path in self.files:
             for line in path.read_text(encoding="utf-8-sig").splitlines():
                 match = jieba.re_userdict.match(line.strip())
                 if match and match.group(1):
                     word = match.group(1).strip()
-                    tag = (match.group(3) or "").strip()
-                    # the frequency jieba itself settled on (it suggests one when none is given)
-                    fast.add_word(word, self._jieba.FREQ.get(word, 0), tag)
-        for word in self.extra_words:
-            fast.add_word(word, self._jieba.FREQ.get(word, 0), "")
+                    added.append((word, self._jieba.FREQ.get(word, 0),
+                                  (match.group(3) or "").strip()))
+        added.extend((word, self._jieba.FREQ.get(word, 0), "") for word in self.extra_words)
+        return added
+
+    def save_compiled(self, path: Path) -> None:
+        """Write what a search process needs of this dictionary to ``path`` (see the class),
+        unless it holds that already (a generation copied for an update)."""
+        if self._read_compiled(path) is not None:
+            return
+        self._load_reference()
+        short = [word for word, count in self._jieba.FREQ.items() if count and 2 <= len(word) <= 3]
+        payload = {"fingerprint": self.fingerprint, "added": self._added_words(),
+                   "short_words": "\n".join(short)}
+        temporary = Path(path).with_name(Path(path).name + ".tmp")
+        temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+
+    def _read_compiled(self, path: Path | None = None) -> dict | None:
+        path = path or self._compiled
+        if path is None:
+            return None
+        try:
+            compiled = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # missing or damaged: jieba's own dictionary is the source
+            return None
+        return compiled if compiled.get("fingerprint") == self.fingerprint else None
+
+    @property
+    def reference_loaded(self) -> bool:
+        """True once jieba's own Python dictionary has been loaded in this process."""
+        return self._reference_ready
+
+    @staticmethod
+    def _accelerator(added):
+        fast = rjieba.Jieba()
+        for word, frequency, tag in added:
+            fast.add_word(word, frequency, tag)
         return fast
 
     @property
@@ -194,14 +296,27 @@ class Dictionary:
 
     def reference_cut(self, text: str) -> list[str]:
         """Segment with jieba's own Python code (the reference the accelerator must match)."""
-        self._ensure_loaded()
+        self._load_reference()
         return list(self._jieba.cut(text, HMM=False))
 
     def contains(self, word: str) -> bool:
         """True if ``word`` is a dictionary entry with a positive frequency."""
         if not self._ready:
             self._ensure_loaded()
+        if self._short_words is not None and 2 <= len(word) <= 3:
+            return word in self._short_words
+        self._load_reference()
         return bool(self._jieba.FREQ.get(word))
+
+    def sub_words(self, word: str) -> tuple[tuple[str, int], ...]:
+        """The two- and three-character dictionary words inside ``word``, with their offsets."""
+        found = self._sub_words.get(word)
+        if found is None:
+            found = tuple((word[i:i + size], i) for size in (2, 3) if size < len(word)
+                          for i in range(len(word) - size + 1) if self.contains(word[i:i + size]))
+            if len(self._sub_words) < 500_000:
+                self._sub_words[word] = found
+        return found
 
 
 _active: Dictionary | None = None
@@ -228,7 +343,7 @@ def use_dictionary(dictionary: Dictionary) -> None:
 # ---------------------------------------------------------------- word tokens
 
 def _is_word(piece: str) -> bool:
-    return any(c.isalnum() for c in piece)
+    return piece.isalnum() or any(c.isalnum() for c in piece)
 
 
 def word_spans(text: str, mode: str = "index") -> tuple[tuple[str, int, int, int], ...]:
@@ -247,16 +362,10 @@ def word_spans(text: str, mode: str = "index") -> tuple[tuple[str, int, int, int
         start, offset = offset, offset + len(piece)
         if not _is_word(piece):
             continue
-        word = piece
-        spans.append((word, position, start, offset))
-        if mode == "index" and len(word) > 2:
-            for size in (2, 3):
-                if size >= len(word):
-                    continue
-                for i in range(len(word) - size + 1):
-                    sub = word[i:i + size]
-                    if dictionary.contains(sub):
-                        spans.append((sub, position, start + i, start + i + size))
+        spans.append((piece, position, start, offset))
+        if mode == "index" and len(piece) > 2:
+            for sub, i in dictionary.sub_words(piece):
+                spans.append((sub, position, start + i, start + i + len(sub)))
         position += 1
     return tuple(spans)
 
@@ -331,28 +440,3 @@ def literal_grams(normalised_query: str) -> list[str]:
     if len(normalised_query) <= 2:
         return [normalised_query] if normalised_query else []
     return [normalised_query[i:i + 2] for i in range(len(normalised_query) - 1)]
-
-
-class GramTokenizer(Tokenizer):
-    """Whoosh tokenizer of the literal field: unigrams and bigrams of the normalised text."""
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        normalised, origin = literal_form(value)
-        if mode == "query":
-            terms = [(gram, i) for i, gram in enumerate(literal_grams(normalised))]
-        else:
-            terms = sorted(((gram, i) for gram, ps in gram_terms(normalised).items()
-                            for i in ps), key=lambda item: (item[1], len(item[0])))
-        for gram, i in terms:
-            token.text = gram
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = start_pos + i
-            if chars:
-                token.startchar = start_char + origin[i]
-                token.endchar = start_char + origin[i + len(gram) - 1] + 1
-            yield token

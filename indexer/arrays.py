@@ -1,11 +1,14 @@
-"""Posting arrays beside each Whoosh segment: a derived, memory-mapped copy of its postings.
+"""Posting arrays beside each Whoosh segment: a memory-mapped copy of its postings, and the
+only home of the literal character grams.
 
-Whoosh stays the index of record. Reading its postings costs Python work on every first use
-of a term (each 128-posting block is unpickled and decompressed, ≈2,000 blocks for 的), so the
-writer that writes a segment also writes ``<segment id>.arrays`` next to it, in the same
-generation folder (so the atomic swap and the hard-linked incremental copies carry it, and
-Whoosh's own clean-up deletes it with its segment). Per field, terms sorted as Whoosh sorts
-them:
+Whoosh stays the index of record for words, stored paragraphs and BM25F statistics. Reading its
+postings costs Python work on every first use of a term (each 128-posting block is unpickled
+and decompressed, ≈2,000 blocks for 的), so the writer that writes a segment also writes
+``<segment id>.arrays`` next to it, in the same generation folder (so the atomic swap and the
+hard-linked incremental copies carry it, and Whoosh's own clean-up deletes it with its
+segment): the word and id fields copied from the segment's Whoosh postings, and the ``grams``
+field, computed from the segment's stored paragraph texts (``grams.py``; a merge recomputes
+it from the texts it copies). Per field, terms sorted as Whoosh sorts them (by bytes):
 
     terms            uint8   the term bytes, concatenated
     term_offsets     int64   n + 1: where each term's bytes start
@@ -17,8 +20,8 @@ them:
 
 A posting's positions are the next ``weight`` entries (a gram's weight is its number of
 positions). The file is a JSON header followed by the arrays, each 8-byte aligned; readers map
-it once and share the views between threads. ``tests/test_arrays.py`` checks every array
-against Whoosh's own postings.
+it once and share the views between threads. ``tests/test_arrays.py`` checks every word array
+against Whoosh's own postings and every gram against ``analysis.gram_terms`` of the stored text.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ import mmap
 import os
 import struct
 from array import array
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +46,15 @@ REMEMBERED_TERMS = 100_000  # term numbers remembered per segment (a dict entry 
 class ArrayWriter:
     """Collects one segment's postings, field by field in Whoosh's order, then writes them."""
 
-    def __init__(self, decode_positions=None):
-        self.decode_positions = decode_positions
-        self.fields: dict[str, dict[str, array | bytearray]] = {}
-        self._current = None
+    def __init__(self):
+        self.fields: dict[str, dict[str, array | bytearray | np.ndarray]] = {}
 
-    def add_term(self, fieldname: str, term: bytes, ids, weights, values) -> None:
-        """Add one term's postings (ids ascending)."""
+    def add_field(self, fieldname: str, columns: dict[str, np.ndarray]) -> None:
+        """Add a whole field's arrays at once (the character grams, see ``grams.py``)."""
+        self.fields[fieldname] = columns
+
+    def add_term(self, fieldname: str, term: bytes, ids, weights) -> None:
+        """Add one term's postings (ids ascending) of a field without positions."""
         if fieldname not in ARRAY_FIELDS:
             return
         columns = self.fields.get(fieldname)
@@ -58,18 +62,11 @@ class ArrayWriter:
             columns = self.fields[fieldname] = {
                 "terms": bytearray(), "term_offsets": array("q", [0]),
                 "starts": array("q", [0]), "ids": array("i"), "weights": array("f")}
-            if fieldname in POSITIONED_FIELDS:
-                columns["position_starts"] = array("q", [0])
-                columns["positions"] = array("i")
         columns["terms"] += term
         columns["term_offsets"].append(len(columns["terms"]))
         columns["ids"].extend(ids)
         columns["weights"].extend(weights)
         columns["starts"].append(len(columns["ids"]))
-        if fieldname in POSITIONED_FIELDS:
-            positions = columns["positions"]
-            positions.extend(chain.from_iterable(map(self.decode_positions, values)))
-            columns["position_starts"].append(len(positions))
 
     def write(self, path: Path) -> None:
         """Write the collected arrays to ``path`` (through a temporary name, then fsync'd)."""
@@ -80,7 +77,8 @@ class ArrayWriter:
             header[fieldname] = {}
             for name, column in columns.items():
                 data = bytes(column) if isinstance(column, bytearray) else column.tobytes()
-                dtype = "uint8" if isinstance(column, bytearray) else _DTYPES[column.typecode]
+                dtype = "uint8" if isinstance(column, bytearray) else \
+                    column.dtype.name if isinstance(column, np.ndarray) else _DTYPES[column.typecode]
                 header[fieldname][name] = [offset, dtype, len(data) // np.dtype(dtype).itemsize]
                 padding = -len(data) % 8
                 chunks.append(data + bytes(padding))

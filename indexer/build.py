@@ -33,6 +33,7 @@ from .schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, META_KEY, NO_YEAR
 from .writer import FastSegmentWriter, build_parallel, commit_with_segments, open_writer
 
 USERDICT_NAME = "userdict.txt"
+COMPILED_DICTIONARY_NAME = "dictionary.json"  # what searching needs of it (Dictionary.save_compiled)
 Progress = Callable[[int, int, str], None]
 
 
@@ -120,7 +121,8 @@ def generation_dictionary(generation: Path) -> Dictionary:
     """The dictionary a generation was built with (its copies of the corpus user dictionary
     and glossary)."""
     terms = corpus_glossary.load(generation).dictionary_terms()
-    return Dictionary(Path(generation) / USERDICT_NAME, terms)
+    return Dictionary(Path(generation) / USERDICT_NAME, terms,
+                      compiled=Path(generation) / COMPILED_DICTIONARY_NAME)
 
 
 # ---------------------------------------------------------------- full and incremental
@@ -179,6 +181,7 @@ def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) ->
         except RuntimeError as error:  # a worker's traceback: its last line says what failed
             raise BuildError("build failed, the live index is untouched: "
                              + str(error).strip().splitlines()[-1]) from None
+        dictionary.save_compiled(folder / COMPILED_DICTIONARY_NAME)
         summary.skipped.sort(key=lambda s: s["source"])
         summary.documents = summary.added
         summary.generation = store.generation_name(folder)
@@ -300,6 +303,7 @@ def _apply_changes(corpus_dir, index_dir, dictionary, glossary, summary, live, p
         summary.documents = summary.added + summary.changed + summary.unchanged
         summary.generation = store.generation_name(folder)
         corpus_glossary.save(glossary, folder)
+        dictionary.save_compiled(folder / COMPILED_DICTIONARY_NAME)
         _write_meta(writer, corpus_dir, dictionary, glossary, summary, update=True)
         store.pause_for_tests("before-commit")
         writer.commit()  # merges small segments; the big ones of the last full build stay
@@ -351,7 +355,7 @@ def _add_document(writer, document: Document) -> None:
         writer.add_document(
             key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,
             doc_id=document.doc_id, para=paragraph.para, title=document.title,
-            section=paragraph.section, text=paragraph.text, grams=paragraph.text,
+            section=paragraph.section, text=paragraph.text,
             heading=paragraph.heading, level=paragraph.level, **year)
 
 

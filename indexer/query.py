@@ -1,4 +1,4 @@
-"""User string → parsed query → Whoosh query.
+"""User string → parsed query (``matching.py`` finds and ranks its paragraphs).
 
 The syntax is small on purpose: words (all must occur), quoted phrases ("…" “…” 「…」 『…』),
 ``-word`` to exclude, ``A OR B`` / ``A | B`` for alternatives. Nothing else is syntax: ``*``,
@@ -15,10 +15,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from whoosh import query as wq
-from whoosh.matching import WrappingMatcher
-
-from .analysis import literal_grams, literal_query_form, query_words
+from .analysis import literal_query_form, query_words
 from .errors import QueryError
 
 MODES = ("words", "exact")
@@ -191,92 +188,3 @@ def _group(items) -> tuple[tuple[tuple[Term, ...], ...], tuple[Term, ...]]:
         else:
             groups.append([term])
     return tuple(tuple(g) for g in groups), tuple(excluded)
-
-
-# ---------------------------------------------------------------- Whoosh queries
-
-class _ConstantMatcher(WrappingMatcher):
-    """Scores every match of its child with one constant (and keeps the child's positions)."""
-
-    def __init__(self, child, score):
-        super().__init__(child)
-        self._score = score
-
-    def _replacement(self, newchild):
-        return _ConstantMatcher(newchild, self._score)
-
-    def copy(self):
-        return _ConstantMatcher(self.child.copy(), self._score)
-
-    def supports_block_quality(self):
-        return False
-
-    def score(self):
-        return self._score
-
-    def weight(self):
-        return self._score
-
-
-class Constant(wq.WrappingQuery):
-    """A query whose matches all score ``score`` (Whoosh's own version drops it in some contexts)."""
-
-    def __init__(self, child, score):
-        super().__init__(child)
-        self.score = score
-
-    def _rewrap(self, child):
-        return Constant(child, self.score)
-
-    def matcher(self, searcher, context=None):
-        child = self.child.matcher(searcher, context)
-        if not child.is_active():
-            return child
-        return _ConstantMatcher(child, self.score)
-
-
-def literal_query(literal: str) -> wq.Query:
-    """Paragraphs whose normalised text contains ``literal`` (exact, via gram positions)."""
-    grams = literal_grams(literal)
-    if len(grams) == 1:
-        return wq.Term("grams", grams[0])
-    return wq.Phrase("grams", grams)
-
-
-def _words_query(term: Term) -> wq.Query | None:
-    if not term.words:
-        return None
-    parts = [wq.Term("text", word) for word in dict.fromkeys(term.words)]
-    return parts[0] if len(parts) == 1 else wq.And(parts)
-
-
-def _term_query(term: Term, literal_only: bool) -> wq.Query:
-    literal = Constant(literal_query(term.literal), LITERAL_BONUS)
-    words = _words_query(term)
-    if words is None:
-        return literal
-    if literal_only or term.phrase:
-        return wq.AndMaybe(literal, words)
-    return wq.Or([literal, words])
-
-
-def build_query(parsed: ParsedQuery) -> wq.Query:
-    """The Whoosh query for a parsed user query (see the module docstring for semantics).
-
-    Searching runs on posting arrays in ``matching.py``, which is much faster; this is the
-    same query in Whoosh's terms, the reference ``tests/test_ranking.py`` holds it to (same
-    hits, same scores), and a way into Whoosh's own tools for anyone who needs them.
-    """
-    literal_only = parsed.mode == "exact"
-    groups = []
-    for alternatives in parsed.groups:
-        queries = [_term_query(term, literal_only) for term in alternatives]
-        groups.append(queries[0] if len(queries) == 1 else wq.Or(queries))
-    required = groups[0] if len(groups) == 1 else wq.And(groups)
-    boosts = [wq.Term(field, word, boost=boost)
-              for word in dict.fromkeys(parsed.tokens)
-              for field, boost in (("title", TITLE_BOOST), ("section", SECTION_BOOST))]
-    result = wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
-    if parsed.excluded:
-        result = wq.AndNot(result, wq.Or([literal_query(t.literal) for t in parsed.excluded]))
-    return result

@@ -1,8 +1,9 @@
 """The Whoosh schema: one record per paragraph, one per document, one for the index's metadata.
 
-The word and gram fields index through ``analysis`` directly instead of through Whoosh's
-token stream: the terms are the same the analyzers produce (a test checks it), but building
-skips a Python object per token, which is most of the indexing time for the gram field.
+The word fields index through ``analysis`` directly instead of through Whoosh's token stream:
+the terms are the same the analyzer produces (a test checks it), but building skips a Python
+object per token. The literal character grams are not a Whoosh field: each segment's posting
+arrays hold them (``grams.py``), made from the stored ``text`` field.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from __future__ import annotations
 from collections import Counter
 
 from whoosh import fields
-from whoosh.formats import Frequency, Positions
+from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
-from .analysis import (GramTokenizer, cached_word_spans, gram_terms, literal_form,
-                       word_analyzer, word_spans)
+from .analysis import cached_word_spans, word_analyzer, word_spans
 
-SCHEMA_VERSION = "6"  # 6: posting arrays beside each segment (arrays.py)
+SCHEMA_VERSION = "7"  # 6: posting arrays beside each segment; 7: grams only there (grams.py)
 
 KIND_PARAGRAPH = "p"
 KIND_DOCUMENT = "d"
@@ -32,8 +32,8 @@ class _AnalyzedField(fields.FieldType):
         self.analyzer = analyzer
         self.format = format_
         self.stored = stored
-        # Always scorable: even the gram field, so each segment has its length column, because
-        # Whoosh re-checks the file system for a missing column on every posting it writes.
+        # Always scorable, so each segment has its length column: Whoosh re-checks the file
+        # system for a missing column on every posting it writes.
         self.scorable = True
         self.multitoken_query = multitoken_query
         self.vector = None
@@ -57,42 +57,6 @@ class WordField(_AnalyzedField):
             yield word.encode("utf-8"), frequency, float(frequency), pack_uint(frequency)
 
 
-class GramField(_AnalyzedField):
-    """Unigrams and bigrams of the normalised text with character positions (literal search)."""
-
-    def __init__(self):
-        super().__init__(GramTokenizer(), Positions(), False, "phrase")
-
-    def index(self, value, **kwargs):
-        encode = self.format.encode
-        single = _SINGLE_POSITION
-        for gram, positions in gram_terms(literal_form(value)[0]).items():
-            if len(positions) == 1:
-                # Most grams occur once in a paragraph: reuse the encoding of that position.
-                encoded = single.get(positions[0])
-                if encoded is None:
-                    encoded = single[positions[0]] = encode(positions)
-                    _POSITION_OF_SINGLE[encoded] = tuple(positions)
-            else:
-                encoded = encode(positions)
-            yield gram.encode("utf-8"), len(positions), float(len(positions)), encoded
-
-
-_SINGLE_POSITION: dict[int, bytes] = {}
-_POSITION_OF_SINGLE: dict[bytes, tuple[int]] = {}
-_POSITIONS = Positions()
-
-
-def gram_positions(encoded: bytes):
-    """The positions a gram posting's value encodes (the inverse of ``GramField.index``)."""
-    positions = _POSITION_OF_SINGLE.get(encoded)
-    if positions is None:
-        positions = _POSITIONS.decode_positions(encoded)
-        if len(positions) == 1:
-            _POSITION_OF_SINGLE[encoded] = positions = tuple(positions)
-    return positions
-
-
 def make_schema() -> fields.Schema:
     """The schema every index of this version is built with."""
     return fields.Schema(
@@ -104,7 +68,6 @@ def make_schema() -> fields.Schema:
         title=WordField(stored=True),
         section=WordField(stored=True),
         text=WordField(stored=True),
-        grams=GramField(),
         heading=fields.STORED(),
         level=fields.STORED(),
         date=fields.STORED(),

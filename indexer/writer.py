@@ -21,9 +21,10 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import NO_MERGE, SegmentWriter
 
 from .arrays import ArrayWriter, arrays_path
-from .schema import gram_positions
+from .grams import gram_arrays
 
-POSTINGS_PER_SEGMENT = 12_000_000  # ≈1.5 GB of pooled postings before a worker starts a new segment
+POSTINGS_PER_SEGMENT = 12_000_000  # pooled word postings + gram entries (2 a character) a segment holds
+GRAM_SOURCE = "text"  # the stored field whose literal grams a segment's arrays hold
 
 
 class TermGroupedPool:
@@ -87,7 +88,7 @@ def write_postings(fieldwriter, schema, pool: TermGroupedPool, lengths,
     current = None
     for fieldname, term, ids, weights, values in pool.sorted_terms():
         if arrays is not None:
-            arrays.add_term(fieldname, term, ids, weights, values)
+            arrays.add_term(fieldname, term, ids, weights)
         if fieldname != current:
             if current is not None:
                 fieldwriter.finish_field()
@@ -130,20 +131,28 @@ class _RecordedLengths:
 
 
 class FastSegmentWriter(SegmentWriter):
-    """A ``SegmentWriter`` with an in-memory grouped pool and remembered field lengths."""
+    """A ``SegmentWriter`` with an in-memory grouped pool and remembered field lengths, which
+    also writes the segment's posting arrays, grams included."""
 
     def __init__(self, ix, **kwargs):
         kwargs.setdefault("compound", False)
         super().__init__(ix, **kwargs)
         self.pool = TermGroupedPool()
         self._lengths = _RecordedLengths()
+        self._gram_docnums: list[int] = []
+        self._gram_texts: list[str] = []
         add_field = self.perdocwriter.add_field
 
-        def add_field_recording_length(fieldname, fieldobj, value, length):
+        # Every stored field passes here, from add_document and from a merge's add_reader alike.
+        def add_field_recording(fieldname, fieldobj, value, length):
             self._lengths.record(fieldname, self.docnum, length)
+            if fieldname == GRAM_SOURCE and value:
+                self._gram_docnums.append(self.docnum)
+                self._gram_texts.append(value)
+                self.pool.count += 2 * len(value)
             add_field(fieldname, fieldobj, value, length)
 
-        self.perdocwriter.add_field = add_field_recording_length
+        self.perdocwriter.add_field = add_field_recording
 
     def add_document(self, **fields):
         """Whoosh's ``add_document`` without boosts, vectors and spelling (our schema has none),
@@ -188,9 +197,12 @@ class FastSegmentWriter(SegmentWriter):
 
     def _flush_segment(self):
         self.perdocwriter.close()
-        arrays = ArrayWriter(gram_positions)
+        arrays = ArrayWriter()
         write_postings(self.fieldwriter, self.schema, self.pool, self._lengths, arrays)
         self.fieldwriter.close()
+        grams = gram_arrays(self._gram_docnums, self._gram_texts)
+        if grams is not None:
+            arrays.add_field("grams", grams)
         arrays.write(arrays_path(self.storage.folder, self.newsegment))
 
 

@@ -1,15 +1,19 @@
 """The analysis contract: exact offsets, ordinal positions, normalisation, policy terms, grams."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import (GramTokenizer, JiebaTokenizer, active_dictionary, fold,
-                              gram_terms, literal_form, literal_grams, normalize, query_words,
-                              word_analyzer, word_spans)
-from indexer.schema import GramField, WordField
+from indexer.analysis import (Dictionary, JiebaTokenizer, active_dictionary, fold, gram_terms,
+                              literal_form, literal_grams, literal_text, normalize, query_words,
+                              use_dictionary, word_analyzer, word_spans)
+from indexer import build_index
+from indexer.grams import gram_arrays
+from indexer.schema import WordField
 
 SAMPLE = ("２０２２年ＧＤＰ增长 9.4%，高新技术企业、专精特新“小巨人”企业和「鄉村振興」示范村；"
           "碳达峰碳中和，石墨烯新材料。Hello  World\n营商环境")
@@ -27,9 +31,10 @@ def test_every_token_offset_points_at_its_own_text():
 def test_offsets_are_exact_for_arbitrary_text(text):
     for token in JiebaTokenizer()(text, positions=True, chars=True):
         assert text[token.startchar:token.endchar] == token.text
-    for token in GramTokenizer()(text, positions=True, chars=True):
-        if len(token.text) == 1 and not token.text.isspace():
-            assert token.text in normalize(text[token.startchar:token.endchar])
+    literal, origin = literal_form(text)
+    for i, char in enumerate(literal):
+        if not char.isspace():
+            assert char in normalize(text[origin[i]])
 
 
 def test_positions_are_word_ordinals_not_character_offsets():
@@ -95,9 +100,56 @@ def test_fast_field_indexing_matches_the_analyzers():
     word_terms = {t[0].decode() for t in WordField().index(SAMPLE)}
     analyzer_terms = {t.text for t in word_analyzer()(SAMPLE, mode="index")}
     assert word_terms == analyzer_terms
-    gram_terms_indexed = {t[0].decode() for t in GramField().index(SAMPLE)}
-    gram_terms_analyzed = {t.text for t in GramTokenizer()(SAMPLE, mode="index")}
-    assert gram_terms_indexed == gram_terms_analyzed
+
+
+# Characters whose folding is awkward: NFKC expansions (… ⑵ Ⅱ ¨ with a space inside), full
+# width, a soft hyphen, white space of several kinds, CJK Extension B, traditional script.
+AWKWARD = list("乡村振興 \u3000\t\n\x1c…⑵Ⅱ¨ａＢ𠀀𠀁a.,，\u00ad〔〕")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+       | st.text(alphabet=st.sampled_from(AWKWARD), max_size=30))
+def test_literal_text_is_literal_form_without_offsets(text):
+    assert literal_text(text) == literal_form(text)[0]
+
+
+def test_literal_text_folds_and_joins_as_the_query_side_does():
+    assert literal_text("  银河—Ⅱ 巨型\n计算机 (⑵) Hello   World …") == \
+        "银河—ii 巨型计算机 ((2)) hello world ..."  # a space stays unless CJK on both sides
+
+
+def postings_of(arrays) -> dict[str, dict[int, list[int]]]:
+    """{gram: {paragraph: positions}} read back from ``gram_arrays``' columns."""
+    terms, offsets = bytes(arrays["terms"]), arrays["term_offsets"].tolist()
+    found = {}
+    for number in range(len(offsets) - 1):
+        gram = terms[offsets[number]:offsets[number + 1]].decode("utf-8")
+        at = int(arrays["position_starts"][number])
+        for posting in range(arrays["starts"][number], arrays["starts"][number + 1]):
+            count = int(arrays["weights"][posting])
+            found.setdefault(gram, {})[int(arrays["ids"][posting])] = \
+                arrays["positions"][at:at + count].tolist()
+            at += count
+        assert at == arrays["position_starts"][number + 1]
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=20)
+                | st.text(alphabet=st.sampled_from(AWKWARD), max_size=20), max_size=6))
+def test_segment_gram_arrays_are_every_paragraphs_gram_terms(texts):
+    docnums = [3 * i + 1 for i in range(len(texts))]
+    expected = {}
+    for docnum, text in zip(docnums, texts):
+        for gram, positions in gram_terms(literal_form(text)[0]).items():
+            expected.setdefault(gram, {})[docnum] = positions
+    arrays = gram_arrays(docnums, texts)
+    assert (postings_of(arrays) if arrays else {}) == expected
+    if arrays:  # terms in UTF-8 byte order, as Whoosh and the arrays' binary search want them
+        terms = [bytes(arrays["terms"][a:b]) for a, b in
+                 zip(arrays["term_offsets"][:-1], arrays["term_offsets"][1:])]
+        assert terms == sorted(terms)
 
 
 # ---------------------------------------------------------------- the jieba-rs accelerator
@@ -150,3 +202,44 @@ def test_accelerator_segments_real_reports_like_jieba(accelerated):
         sorted((SHARED / "provincial-2026").glob("*.txt"))
     differing = [line for line in _lines(paths) if dictionary.cut(line) != dictionary.reference_cut(line)]
     assert differing == []
+
+
+def test_a_compiled_dictionary_segments_like_jieba_without_loading_it(tmp_path):
+    """A search process starts from the build's compiled file: the same words and sub-words
+    as jieba's own dictionary gives, and jieba's Python dictionary is never loaded for them."""
+    reference = Dictionary(extra_words=("双区驱动",))
+    reference.save_compiled(tmp_path / "dictionary.json")
+    compiled = Dictionary(extra_words=("双区驱动",), compiled=tmp_path / "dictionary.json")
+    lines = list(_lines(sorted(SEED.glob("*.txt")))) + ["坚持双区驱动，培育专精特新企业"]
+    try:
+        spans = {}
+        for dictionary in (reference, compiled):
+            use_dictionary(dictionary)
+            spans[dictionary] = [word_spans(line, "index") for line in lines]
+        assert spans[compiled] == spans[reference]
+        assert spans[compiled][-1] == (
+            ("坚持", 0, 0, 2), ("双区驱动", 1, 2, 6), ("驱动", 1, 4, 6), ("培育", 2, 7, 9),
+            ("专精特新", 3, 9, 13), ("专精", 3, 9, 11), ("企业", 4, 13, 15))
+        assert not compiled.reference_loaded
+        # a file of another dictionary (other glossary terms) is not used
+        other = Dictionary(compiled=tmp_path / "dictionary.json")
+        other.cut("预热")
+        assert other.reference_loaded
+    finally:
+        use_dictionary(Dictionary())
+
+
+def test_a_search_process_never_loads_jiebas_own_dictionary(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "2024_某市_政府工作报告.txt").write_text(
+        "2024年某市政府工作报告\n\n培育专精特新企业，全面推进乡村振兴。\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index")
+    script = ("import sys; from indexer import SearchEngine; "
+              "from indexer.analysis import active_dictionary; "
+              "hits = SearchEngine(sys.argv[1]).search('专精特新 企业')['hits']; "
+              "print(hits[0]['snippet'], active_dictionary().reference_loaded)")
+    completed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "index")],
+                               capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["培育<mark>专精特新</mark><mark>企业</mark>，全面推进乡村振兴。",
+                                        "False"]

@@ -1,7 +1,9 @@
-"""The posting arrays beside each segment hold exactly Whoosh's postings, in every build.
+"""The posting arrays beside each segment hold exactly Whoosh's postings, and exactly the
+character grams of the segment's stored paragraphs, in every build.
 
-The reference is Whoosh's own reader (``reader.postings(...).all_items()`` and the Positions
-format's decoder), never the arrays code.
+The references are Whoosh's own reader (``reader.postings(...).all_items()``) for the word and
+id fields, and ``analysis.gram_terms`` of each stored paragraph's literal form (one paragraph
+at a time, in plain Python) for the grams; never the arrays code.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from whoosh import index as whoosh_index
 from whoosh import query
 
 from indexer import IndexVersionError, SearchEngine, build_index, store
-from indexer.arrays import ARRAY_FIELDS, POSITIONED_FIELDS, SegmentArrays, arrays_path
+from indexer.analysis import gram_terms, literal_form
+from indexer.arrays import ARRAY_FIELDS, SegmentArrays, arrays_path
 from indexer.matching import Postings
 
 DOCS = {
@@ -30,23 +33,33 @@ DOCS = {
 
 
 def whoosh_postings(reader, field, term):
-    """{local id: (weight, positions or None)} as Whoosh's reader gives them (no deletions)."""
-    fmt = reader.schema[field].format
-    weights = dict(reader.postings(field, term).items_as("weight"))
-    return {docnum: (weights[docnum],
-                     fmt.decode_positions(value) if field in POSITIONED_FIELDS else None)
-            for docnum, value in reader.postings(field, term).all_items()}
+    """{local id: weight} as Whoosh's reader gives them (no deletions)."""
+    return dict(reader.postings(field, term).items_as("weight"))
+
+
+def stored_grams(reader) -> dict[bytes, dict[int, list[int]]]:
+    """{gram: {local id: positions}} of the segment's live stored paragraph texts."""
+    grams = {}
+    for docnum, stored in reader.iter_docs():
+        for gram, positions in gram_terms(literal_form(stored.get("text") or "")[0]).items():
+            grams.setdefault(gram.encode("utf-8"), {})[docnum] = positions
+    return grams
 
 
 def check_segment_arrays(generation: Path) -> int:
-    """Compare every term of every segment with Whoosh; return the number of terms checked."""
+    """Compare every term of every segment with Whoosh (words, ids) or with the stored texts'
+    grams; return the number of terms checked."""
     ix = whoosh_index.open_dir(str(generation))
     checked = 0
     with ix.reader() as multi:
         for reader, _ in multi.leaf_readers():
             arrays = SegmentArrays(arrays_path(generation, reader.segment()))
             deleted = np.array(sorted(reader.segment().deleted_docs()), dtype=np.int64)
+            grams = stored_grams(reader)
             for field in ARRAY_FIELDS:
+                if field == "grams":
+                    checked += check_grams(arrays, grams, deleted)
+                    continue
                 terms = [t for f, t in reader.all_terms() if f == field]
                 columns = arrays.fields.get(field)  # the metadata segment has few fields
                 assert (len(columns["term_offsets"]) - 1 if columns else 0) == len(terms)
@@ -57,14 +70,28 @@ def check_segment_arrays(generation: Path) -> int:
                     live = np.flatnonzero(~np.isin(ids, deleted))
                     expected = whoosh_postings(reader, field, term)
                     assert ids[live].tolist() == sorted(expected)
-                    assert weights[live].tolist() == [expected[d][0] for d in sorted(expected)]
-                    if field in POSITIONED_FIELDS:
-                        got = arrays.positions(field, number, live)
-                        assert [p.tolist() for p in got] == \
-                            [expected[d][1] for d in sorted(expected)]
+                    assert weights[live].tolist() == [expected[d] for d in sorted(expected)]
                     checked += 1
                 assert arrays.postings(field, "不存在的词".encode())[0].tolist() == []
     return checked
+
+
+def check_grams(arrays: SegmentArrays, expected: dict, deleted: np.ndarray) -> int:
+    """The segment's gram arrays hold exactly ``expected`` for its live paragraphs."""
+    terms = arrays.terms("grams")
+    live_terms = [t for t in terms if any(d not in deleted for d in
+                                          arrays.postings("grams", t)[0].tolist())]
+    assert sorted(live_terms) == sorted(expected)
+    for term in terms:
+        ids, weights, number = arrays.postings("grams", term)
+        live = np.flatnonzero(~np.isin(ids, deleted))
+        wanted = expected.get(bytes(term), {})
+        assert ids[live].tolist() == sorted(wanted)
+        assert weights[live].tolist() == [len(wanted[d]) for d in sorted(wanted)]
+        assert [p.tolist() for p in arrays.positions("grams", number, live)] == \
+            [wanted[d] for d in sorted(wanted)]
+    assert arrays.postings("grams", "不存在".encode())[0].tolist() == []
+    return len(terms)
 
 
 @pytest.fixture()
@@ -107,15 +134,20 @@ def test_incremental_build_arrays_and_engine_agree_with_whoosh(corpus, tmp_path)
     postings = Postings.of(searcher)
     doc_ids = sorted(d["doc_id"] for d in engine.documents())
     assert len(doc_ids) == 2
-    for field, term in [("grams", "乡村"), ("grams", "的"), ("text", "乡村振兴"),
-                        ("text", "水利枢纽"), ("kind", "p"), ("doc_id", doc_ids[0]),
-                        ("doc_id", doc_ids[1])]:
+    for field, term in [("text", "乡村振兴"), ("text", "水利枢纽"), ("kind", "p"),
+                        ("doc_id", doc_ids[0]), ("doc_id", doc_ids[1])]:
         live = sorted(searcher.docs_for_query(query.Term(field, term)))
         assert len(live) > 0
         assert postings.term(field, term).tolist() == live
         assert postings.doc_frequency(field, term) == searcher.doc_frequency(field, term)
-    codes, names = postings.doc_codes()
     reader = searcher.reader()
+    texts = {n: literal_form(reader.stored_fields(n).get("text") or "")[0]
+             for n in range(reader.doc_count_all()) if not reader.is_deleted(n)}
+    for gram, paragraphs in [("乡村", 2), ("的", 1), ("枢纽", 2), ("示范", 1)]:
+        live = sorted(n for n, text in texts.items() if gram in text)
+        assert len(live) == paragraphs
+        assert postings.term("grams", gram).tolist() == live
+    codes, names = postings.doc_codes()
     live = [n for n in range(reader.doc_count_all()) if not reader.is_deleted(n)]
     assert [names[codes[n]] for n in live] == \
         [reader.stored_fields(n).get("doc_id", "") for n in live]

@@ -5,12 +5,13 @@ import re
 
 import pytest
 
+from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from indexer import SearchEngine, build_index, matching
 from indexer.analysis import literal_form
-from indexer.query import LITERAL_BONUS, build_query, parse_query
+from indexer.query import LITERAL_BONUS, TITLE_BOOST, parse_query
 
 PARAGRAPHS = [
     "乡村振兴扎实推进，乡村振兴示范带建设加快，乡村面貌持续改善。",
@@ -45,47 +46,73 @@ def plain_bm25f(monkeypatch):
 QUERIES = ["乡村振兴", "发展", "粮食", "营商环境 改革", "乡村 发展", "的", "推进"]
 
 
-@pytest.mark.parametrize("query", QUERIES)
-def test_scores_equal_whoosh_bm25f(engine, query, plain_bm25f):
-    ours = engine.search(query, per_page=100)
+def _reference(engine, query):
+    """By hand, per hit (document number): its literal bonus and its word score (Whoosh's own
+    BM25F of each query word in text and title + the literal TF), and the searcher used."""
     # Whoosh's BM25F with the engine's constants (B is lowered from Whoosh's default 0.75)
     searcher = Searcher(engine.searcher().reader(), weighting=BM25F(B=matching.B, K1=matching.K1),
                         closereader=False)
-    results = searcher.search(build_query(parse_query(query)), limit=None)
-    whoosh = {(results[i]["doc_id"], results[i]["para"]): results.score(i)
-              for i in range(len(results))}
-    literal = {(results[i]["doc_id"], results[i]["para"]): _literal_tf(searcher, query, results.docnum(i))
-               for i in range(len(results))}
+    reader = searcher.reader()
+    paragraphs = {n: literal_form(fields["text"])[0] for n, fields in reader.iter_docs()
+                  if fields.get("kind") == "p"}
+    parsed = parse_query(query)
+    hits = set(paragraphs)
+    for group in parsed.groups:
+        found = set()
+        for term in group:
+            found |= {n for n, text in paragraphs.items() if term.literal in text}
+            found |= set(searcher.docs_for_query(wq.And([wq.Term("text", w) for w in term.words])))
+        hits &= found
+    bonus = {n: LITERAL_BONUS * sum(term.literal in paragraphs[n] for term in parsed.terms)
+             for n in hits}
+    words = {n: _literal_tf(searcher, query, n) for n in hits}
+    for word in dict.fromkeys(parsed.tokens):
+        for field, boost in (("text", 1.0), ("title", TITLE_BOOST)):
+            results = searcher.search(wq.Term(field, word), limit=None)
+            for i in range(len(results)):
+                if results.docnum(i) in words:
+                    words[results.docnum(i)] += boost * results.score(i)
+    return bonus, words, searcher
+
+
+def _keyed(reader, scores: dict) -> dict:
+    return {(reader.stored_fields(n)["doc_id"], reader.stored_fields(n)["para"]): score
+            for n, score in scores.items()}
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_scores_equal_whoosh_bm25f(engine, query, plain_bm25f):
+    """Hits: paragraphs containing every term literally or by all its words; score: a bonus per
+    literal term + Whoosh's own BM25F of each query word in text and title + the literal TF."""
+    ours = engine.search(query, per_page=100)
+    bonus, words, searcher = _reference(engine, query)
     mine = {(h["doc_id"], h["para"]): h["score"] for h in ours["hits"]}
-    assert ours["total"] == len(results) == len(mine)
-    assert mine == pytest.approx({key: whoosh[key] + literal[key] for key in whoosh}, rel=1e-5)
+    assert ours["total"] == len(words) == len(mine)
+    assert mine == pytest.approx(_keyed(searcher.reader(), {n: bonus[n] + words[n] for n in words}),
+                                 rel=1e-5)
     assert [h["score"] for h in ours["hits"]] == sorted(mine.values(), reverse=True)
 
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_priors_scale_the_word_score(engine, query):
-    """Word score (BM25F + literal TF) × (1 + LEAD_LIFT × share of terms in the first LEAD_CHARS
-    characters, in paragraphs of LEAD_MIN_LENGTH words or more) × HEADING_PRIOR on heading lines;
-    the literal bonus stays whole."""
+    """Word score × (1 + LEAD_LIFT × share of terms in the first LEAD_CHARS characters, in
+    paragraphs of LEAD_MIN_LENGTH words or more) × HEADING_PRIOR on heading lines; the literal
+    bonus stays whole."""
     ours = engine.search(query, per_page=100)
-    reader = engine.searcher().reader()
-    searcher = Searcher(reader, weighting=BM25F(B=matching.B, K1=matching.K1), closereader=False)
-    results = searcher.search(build_query(parse_query(query)), limit=None)
+    bonus, words, searcher = _reference(engine, query)
+    reader = searcher.reader()
     terms = list(dict.fromkeys(term.literal for term in parse_query(query).terms))
     expected = {}
-    for i in range(len(results)):
-        stored = results[i]
+    for n in words:
+        stored = reader.stored_fields(n)
         text = literal_form(stored["text"])[0]
-        bonus = LITERAL_BONUS * sum(term in text for term in terms)
-        words = results.score(i) - bonus + _literal_tf(searcher, query, results.docnum(i))
         early = sum(0 <= text.find(term) < matching.LEAD_CHARS for term in terms) / len(terms)
-        if reader.doc_field_length(results.docnum(i), "text") < matching.LEAD_MIN_LENGTH:
+        if reader.doc_field_length(n, "text") < matching.LEAD_MIN_LENGTH:
             early = 0
         prior = matching.HEADING_PRIOR if stored["heading"] else 1.0
-        expected[(stored["doc_id"], stored["para"])] = \
-            bonus + words * (1 + matching.LEAD_LIFT * early) * prior
-    assert {(h["doc_id"], h["para"]): h["score"] for h in ours["hits"]} == \
-        pytest.approx(expected, rel=1e-5)
+        expected[n] = bonus[n] + words[n] * (1 + matching.LEAD_LIFT * early) * prior
+    mine = {(h["doc_id"], h["para"]): h["score"] for h in ours["hits"]}
+    assert mine == pytest.approx(_keyed(reader, expected), rel=1e-5)
     assert [h["score"] for h in ours["hits"]] == \
         pytest.approx(sorted(expected.values(), reverse=True), rel=1e-5)
 
