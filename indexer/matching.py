@@ -102,30 +102,50 @@ def rank(searcher, parsed: ParsedQuery, matches: Matches, limit: int,
     if not len(matches.ids) or limit < 1:
         return []
     postings = Postings.of(searcher)
-    ids = matches.ids
-    occurrences = {term: postings.literal_occurrences(term.literal, ids)
-                   for term in dict.fromkeys(parsed.terms)}
-    relevance = (_bm25f(postings, parsed, ids) + _literal_tf(postings, parsed, ids, occurrences)) \
-        * _lead(occurrences, postings.lengths("text")[ids])
-    years = postings.years()[ids] if newest_first else None
-    order, scores = _best(postings, ids, matches.literal_counts * LITERAL_BONUS, relevance,
-                          limit, years)
+    bonus = matches.literal_counts * LITERAL_BONUS
+    relevance = _bm25f(postings, parsed, matches.ids) + _literal_tf(postings, parsed, matches.ids)
+    years = postings.years()[matches.ids] if newest_first else np.zeros(len(bonus), dtype=np.int64)
+    reach = _in_reach(postings, parsed, matches.ids, bonus, relevance, years, limit)
+    ids = matches.ids[reach]
+    order, scores = _best(postings, ids, bonus[reach],
+                          relevance[reach] * _lead(postings, parsed, ids), years[reach], limit)
     return [(int(ids[i]), float(scores[i])) for i in order]
 
 
-def _lead(occurrences: dict, lengths: np.ndarray) -> np.ndarray:
-    """Per id: 1 + LEAD_LIFT × the share of terms occurring within its first LEAD_CHARS characters."""
-    share = np.zeros(len(lengths), dtype=np.float64)
-    for _, firsts in occurrences.values():
-        share += firsts < LEAD_CHARS
-    share[lengths < LEAD_MIN_LENGTH] = 0
-    return 1 + LEAD_LIFT * share / max(len(occurrences), 1)
+def _lead(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.ndarray:
+    """Per id: 1 + LEAD_LIFT × the share of terms occurring within its first LEAD_CHARS
+    characters (none in paragraphs shorter than LEAD_MIN_LENGTH words)."""
+    terms = list(dict.fromkeys(parsed.terms))
+    share = np.zeros(len(ids), dtype=np.float64)
+    for term in terms:
+        share += postings.literal_firsts(term.literal, ids) < LEAD_CHARS
+    share[postings.lengths("text")[ids] < LEAD_MIN_LENGTH] = 0
+    return 1 + LEAD_LIFT * (share / max(len(terms), 1))  # never above 1 + LEAD_LIFT (_in_reach)
+
+
+def _in_reach(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray, bonus: np.ndarray,
+              relevance: np.ndarray, years: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the paragraphs that can still reach the best ``limit`` once the priors
+    apply: the priors (found by position and stored flag, per paragraph) are worked out for
+    the best ``limit`` without them, whose lowest result is a floor the limit-th place cannot
+    fall below; a paragraph whose score lifted by the whole LEAD_LIFT stays under it is out.
+    """
+    if len(ids) <= limit:
+        return np.arange(len(ids))
+    scores = bonus + relevance
+    sample = np.lexsort((-scores, -years))[:limit]
+    lifted = relevance[sample] * _lead(postings, parsed, ids[sample])
+    final = bonus[sample] + np.where(postings.headings(ids[sample]), HEADING_PRIOR * lifted, lifted)
+    last = np.lexsort((-final, -years[sample]))[-1]
+    year, floor = years[sample][last], final[last]
+    highest = bonus + relevance * (1 + LEAD_LIFT)
+    return np.flatnonzero((years > year) | ((years == year) & (highest >= floor)))
 
 
 def _best(postings: "Postings", ids: np.ndarray, bonus: np.ndarray, relevance: np.ndarray,
-          limit: int, years: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+          years: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """(positions in ``ids`` of the best ``limit``, best first; every score), heading lines'
-    word score × HEADING_PRIOR; ordered by score (by year, then score, with ``years``).
+    word score × HEADING_PRIOR; ordered by year (all 0 for relevance order), then score.
 
     Whether a paragraph is a heading is a stored field, read per paragraph; demoting only
     lowers a score, so only the paragraphs whose undemoted score reaches the limit-th demoted
@@ -134,14 +154,8 @@ def _best(postings: "Postings", ids: np.ndarray, bonus: np.ndarray, relevance: n
     """
     scores = bonus + relevance
     count = len(scores)
-    if years is None:
-        years = np.zeros(count, dtype=np.int64)
-        first = min(count, limit)
-        floor = (0, np.partition(scores, count - first)[count - first])
-    else:
-        order = np.lexsort((-scores, -years))
-        last = order[min(count, limit) - 1]
-        floor = (years[last], scores[last])
+    last = np.lexsort((-scores, -years))[min(count, limit) - 1]
+    floor = (years[last], scores[last])
     read = np.zeros(count, dtype=bool)
     while True:
         window = np.flatnonzero((years > floor[0]) | ((years == floor[0]) & (scores >= floor[1])))
@@ -210,21 +224,20 @@ def _saturation(tf: np.ndarray, norm: np.ndarray) -> np.ndarray:
     return tf * (K1 + 1) / (tf + K1 * norm)
 
 
-def _literal_tf(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray,
-                occurrences: dict) -> np.ndarray:
+def _literal_tf(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.ndarray:
     """What BM25F misses where a term's words are swallowed by a longer dictionary word.
 
     For each positive term: the text field's BM25 with tf = the literal occurrences of the term
     in the paragraph (df = the paragraphs containing it literally), minus the same with the
     term's word tf (the fewest occurrences of any of its words), where that is less. A paragraph
     whose words count every occurrence gets nothing here; 和美乡村建设 counts for 乡村建设.
-    ``occurrences`` holds each term's ``Postings.literal_occurrences`` over ``ids``.
     """
     scores = np.zeros(len(ids), dtype=np.float64)
     if not len(ids):
         return scores
     norm = (1 - B) + B * postings.lengths("text")[ids] / postings.average_length("text")
-    for term, (literal_tf, _) in occurrences.items():
+    for term in dict.fromkeys(parsed.terms):
+        literal_tf = postings.literal_frequencies(term.literal, ids)
         if not literal_tf.any():
             continue
         word_tf = None
@@ -349,31 +362,41 @@ class Postings:
             starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
         return starts
 
-    def literal_occurrences(self, literal: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per id (sorted document numbers): how often ``literal`` occurs in its normalised
-        text, and where it first occurs (``NOWHERE`` where it does not)."""
+    def literal_frequencies(self, literal: str, ids: np.ndarray) -> np.ndarray:
+        """Per id (sorted document numbers): how often ``literal`` occurs in its normalised text."""
         counts = np.zeros(len(ids), dtype=np.float64)
-        firsts = np.full(len(ids), NOWHERE, dtype=np.int64)
         grams = literal_grams(literal)
         if not grams:
-            return counts, firsts
+            return counts
         if len(grams) == 1:  # one gram: its term frequency is the count
-            counts = _frequencies_of(*self.frequencies("grams", grams[0]), ids)
-            present = np.flatnonzero(counts)
-            if len(present):
-                owners, positions = self.positions("grams", grams[0], ids[present], first_only=True)
-                firsts[present[owners]] = positions
-            return counts, firsts
+            return _frequencies_of(*self.frequencies("grams", grams[0]), ids)
         candidates = np.intersect1d(ids, self.literal(literal), assume_unique=True)
         if not len(candidates):
-            return counts, firsts
-        starts = self._starts(grams, candidates)  # sorted: by candidate, then position
-        owners, first_index, per_candidate = np.unique(starts // _STRIDE, return_index=True,
-                                                       return_counts=True)
-        where = np.searchsorted(ids, candidates[owners])
-        counts[where] = per_candidate
-        firsts[where] = starts[first_index] % _STRIDE
-        return counts, firsts
+            return counts
+        per_candidate = np.bincount(self._starts(grams, candidates) // _STRIDE,
+                                    minlength=len(candidates))
+        counts[np.searchsorted(ids, candidates)] = per_candidate
+        return counts
+
+    def literal_firsts(self, literal: str, ids: np.ndarray) -> np.ndarray:
+        """Per id (document numbers, in any order): where ``literal`` first occurs in its
+        normalised text (``NOWHERE`` where it does not)."""
+        firsts = np.full(len(ids), NOWHERE, dtype=np.int64)
+        grams = literal_grams(literal)
+        containing = self.literal(literal) if grams else EMPTY
+        if not len(containing) or not len(ids):
+            return firsts
+        inside = np.flatnonzero(_frequencies_of(containing, np.ones(len(containing)), ids))  # holders
+        if not len(inside):
+            return firsts
+        if len(grams) == 1:
+            owners, positions = self.positions("grams", grams[0], ids[inside], first_only=True)
+        else:  # sorted by candidate, then position: each candidate's first entry is its first
+            starts = self._starts(grams, ids[inside])
+            owners, first_index = np.unique(starts // _STRIDE, return_index=True)
+            positions = starts[first_index] % _STRIDE
+        firsts[inside[owners]] = positions
+        return firsts
 
     def positions(self, field: str, text: str, candidates: np.ndarray, first_only: bool = False):
         """(candidate index, position) pairs, flat: every position of ``text`` in each
