@@ -4,7 +4,7 @@ Reading order of a file: ``readers.choose_reader`` picks a reader by the bytes, 
 ``.txt``/``.md``: bytes → decode_bytes (BOM, strict UTF-8, strict GB18030) → cleanup.clean_lines
 (HTML leftovers, page furniture, broken lines, over-long lines). Other formats: a reader of
 ``indexer/formats`` (in a child process) → blocks and declared metadata → cleanup.clean_paragraphs.
-Then, for every format: duplicate removal → headings and section paths → metadata (title, year,
+Then, for every format: duplicate removal → headings and section paths (``outline``) → metadata (title, year,
 date, region, and the official issuer, 文号, dates and source of ``officialmeta``).
 """
 
@@ -25,21 +25,11 @@ from indexer.errors import DocumentError
 from indexer.cleanup import (PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, Cleaned, clean_lines,
                              clean_paragraphs, nfkc_digits)
 from indexer.formats import BODY, HEADING, TITLE, Block, Extracted
+from indexer.outline import Line, Paragraph, cn_small, heading_rank, sectioned
 
-SECTION_SEPARATOR = " › "
 USER_DICTIONARY = "userdict.txt"
 ABBREVIATION_LIST = "abbreviations.txt"  # the corpus's own abbreviations (indexer/abbreviations.py)
-MAX_HEADING = 40
 MIN_DUPLICATE = 20
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    para: int
-    text: str
-    section: str
-    heading: bool
-    level: int
 
 
 @dataclass(frozen=True)
@@ -188,14 +178,6 @@ def read_corpus(corpus_dir: Path) -> Iterator[Document | Skipped]:
 # ---------------------------------------------------------------- document assembly
 
 
-@dataclass
-class _Line:
-    text: str
-    markdown_depth: int = 0
-    preamble: bool = False
-    table: bool = False
-
-
 def build_document(text: str, source: str, content_hash: str) -> Document:
     """Assemble a Document from decoded text (exposed for tests and tools)."""
     cleaned = clean_lines(text)
@@ -250,7 +232,7 @@ def _assemble(cleaned: Cleaned, source: str, content_hash: str, declared: dict[s
     stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0] if from_text else ""
     title_index, title = _title(lines, stem, declared.get("title"), from_text)
     title = title or source.rsplit("/", 1)[-1]
-    paragraphs = _sectioned(lines, title_index)
+    paragraphs = sectioned(lines, title_index)
     texts = [line.text for line in lines]
     official = officialmeta.from_text([t for t in raw if t != PREAMBLE_END], title)
     signed = parse_date(official.signed) if official.signed else None
@@ -277,10 +259,10 @@ def _assemble(cleaned: Cleaned, source: str, content_hash: str, declared: dict[s
     )
 
 
-def _structure(raw: list[str]) -> list[_Line]:
+def _structure(raw: list[str]) -> list[Line]:
     has_preamble = PREAMBLE_END in raw
     in_preamble = has_preamble
-    out: list[_Line] = []
+    out: list[Line] = []
     for line in raw:
         if line == PREAMBLE_END:
             in_preamble = False
@@ -293,11 +275,11 @@ def _structure(raw: list[str]) -> list[_Line]:
         if heading:
             depth, line = len(heading.group(1)), heading.group(2).strip()
         if line:
-            out.append(_Line(line, depth, in_preamble, table))
+            out.append(Line(line, depth, in_preamble, table))
     return out
 
 
-def _drop_duplicates(lines: list[_Line]) -> list[_Line]:
+def _drop_duplicates(lines: list[Line]) -> list[Line]:
     # Scraped pages repeat whole blocks: long repeats always go, short repeats (headings
     # inside a repeated block, a repeated page title) go when the block around them is a repeat.
     seen: set[str] = set()
@@ -317,127 +299,6 @@ def _drop_duplicates(lines: list[_Line]) -> list[_Line]:
     return [line for line, k in zip(lines, keep) if k]
 
 
-# ---------------------------------------------------------------- headings and sections
-
-_CN_NUM = "一二三四五六七八九十百千零〇两"
-_HEADING_STYLES: list[tuple[int, re.Pattern]] = [
-    (0, re.compile(r"^(?:附[件录]?\s*\d*[:：]?\s*)?(?:名词解释|注释|名词注释|附件\d*|附录)[:：]?$")),
-    (1, re.compile(rf"^第[{_CN_NUM}\d]+编(?:\s|$)")),
-    (2, re.compile(rf"^第[{_CN_NUM}\d]+章(?:\s|$)")),
-    (3, re.compile(rf"^第[{_CN_NUM}\d]+节(?:\s|$)")),
-    (4, re.compile(r"^(?:\d{4}年|“[^”]{2,8}”)[^。，；]{0,24}(?:回顾|安排|任务|成就|总结|要求|建议|部署|工作)$")),
-    (5, re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|结束语$)")),
-    (6, re.compile(r"^第[一二三四五六七八九十]{1,3}[、，,]")),
-    (7, re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]")),
-    (8, re.compile(r"^\d{1,2}[.．、](?!\d)[^:：]*$")),
-    (9, re.compile(r"^[（(]\d{1,2}[）)]")),
-    # "一是…" / "首先…" items are the lowest outline level; a bare "一是" is a broken line, not a title.
-    (10, re.compile(r"^(?:[一二三四五六七八九十]{1,2}是|首先|其次|再次|最后)(?!是)[，,]?[^，,\s]{2}")),
-]
-_ARTICLE = re.compile(rf"^(第[{_CN_NUM}\d]+条(?:之[一二三四五六七八九十]+)?)(?:\s|$)")
-# An outline item may be one sentence closed by 。 ("（三）着力扩大国内需求。", "四是…。"):
-# numbered styles only, one sentence, and it must open a section (see _opens_section).
-_CLOSABLE_RANKS = frozenset({5, 6, 7, 8, 9})
-_ONE_SENTENCE = re.compile(r"^[^。！？!?；;：:…]+。$")
-_ENUMERATED_ITEM = re.compile(r"^[一二三四五六七八九十]{1,2}是")
-MAX_CLOSED_HEADING = 60  # a closed outline title is longer than a bare one ("（一）久久为功推动…城市群。")
-
-
-def heading_rank(line: _Line, following: _Line | None = None,
-                 preceding: _Line | None = None) -> int | None:
-    """Rank of a heading style (smaller = higher in the hierarchy), or None for body text.
-
-    A line closed by 。 is a heading only given its neighbours: the line after it must be its
-    body (not a sibling item of the same style) and the line before it must not leave a list
-    open with ；.
-    """
-    if line.markdown_depth:
-        return line.markdown_depth - 10
-    text = line.text
-    if line.table or _ARTICLE.match(text):
-        return None
-    if text.endswith("。") and len(text) <= MAX_CLOSED_HEADING and _ONE_SENTENCE.match(text):
-        rank = _style_rank(text)
-        closable = rank in _CLOSABLE_RANKS or (rank == 10 and _ENUMERATED_ITEM.match(text))
-        return rank if closable and _opens_section(rank, following, preceding) else None
-    if len(text) > MAX_HEADING or text[-1] in TERMINAL + "，," or "。" in text:
-        return None
-    return _style_rank(text)
-
-
-def _style_rank(text: str) -> int | None:
-    for rank, pattern in _HEADING_STYLES:
-        if pattern.match(text):
-            return rank
-    return None
-
-
-def _opens_section(rank: int, following: _Line | None, preceding: _Line | None) -> bool:
-    # "一、节约能源…；/ 二、…；/ 三、…。" is a list, and so are short items in a row; a title has a body.
-    if following is None or following.table or following.markdown_depth:
-        return False
-    if preceding is not None and (preceding.text[-1] in "；;" or _style_rank(preceding.text) == rank):
-        return False
-    return _style_rank(following.text) != rank
-
-
-def _nests(rank: int, text: str, stack: list[tuple[int, str]]) -> bool:
-    # A closed title ("三、…。") goes under the current heading, or follows one of its ancestors
-    # as the next number; never above them all and never back in the count (in a report whose
-    # parts are "六、…" › "第一、…", a following "三、…。" is an item of a list).
-    if not stack or rank > stack[-1][0]:
-        return True
-    sibling = next((heading for r, heading in stack if r == rank), None)
-    if sibling is None:
-        return False
-    before, number = _ordinal(sibling), _ordinal(text)
-    return before is None or number is None or number == before + 1
-
-
-_ORDINAL = re.compile(r"^(?:第|[（(])?([一二三四五六七八九十]{1,3}|\d{1,2})")
-
-
-def _ordinal(text: str) -> int | None:
-    match = _ORDINAL.match(text)
-    if not match:
-        return None
-    numeral = match.group(1)
-    return int(numeral) if numeral.isdigit() else _cn_small(numeral)
-
-
-def _sectioned(lines: list[_Line], title_index: int | None) -> list[Paragraph]:
-    stack: list[tuple[int, str]] = []
-    article: str | None = None
-    paragraphs: list[Paragraph] = []
-    for index, line in enumerate(lines):
-        number = len(paragraphs) + 1
-        if index == title_index:
-            paragraphs.append(Paragraph(number, line.text, "", True, 1))
-            continue
-        rank = None if line.preamble else heading_rank(
-            line, lines[index + 1] if index + 1 < len(lines) else None,
-            lines[index - 1] if index else None)
-        if rank is not None and line.text.endswith("。") and not _nests(rank, line.text, stack):
-            rank = None
-        if rank is not None:
-            while stack and stack[-1][0] >= rank:
-                stack.pop()
-            parent = SECTION_SEPARATOR.join(text for _, text in stack)
-            stack.append((rank, line.text))
-            article = None
-            # Level 1 is the document title; section headings start at 2.
-            paragraphs.append(Paragraph(number, line.text, parent, True, len(stack) + 1))
-            continue
-        path = [text for _, text in stack]
-        match = None if line.table else _ARTICLE.match(line.text)
-        if match:
-            article = match.group(1)
-        elif article:
-            path.append(article)
-        paragraphs.append(Paragraph(number, line.text, SECTION_SEPARATOR.join(path), False, 0))
-    return paragraphs
-
-
 # ---------------------------------------------------------------- metadata
 
 _DOC_TYPE = re.compile(
@@ -449,7 +310,7 @@ _YEAR = re.compile(r"(?<!\d)(1[89]\d{2}|20\d{2})(?!\d)")
 _STEM_DATE = re.compile(r"[（(]\d{4}-\d{2}-\d{2}[)）]$")
 
 
-def _title(lines: list[_Line], stem: str, declared: str | None, from_text: bool) -> tuple[int | None, str]:
+def _title(lines: list[Line], stem: str, declared: str | None, from_text: bool) -> tuple[int | None, str]:
     # Declared title > a reader's title block > a title-shaped line > the first short line >
     # the file name (only a text file's name: an opaque P0202407….pdf is no title).
     if declared:
@@ -478,7 +339,7 @@ def _stem_title(stem: str) -> str:
     return re.sub(r"[_\s]+", "", stem) or stem
 
 
-def _find_title(lines: list[_Line], stem: str) -> tuple[int | None, str]:
+def _find_title(lines: list[Line], stem: str) -> tuple[int | None, str]:
     stem_title = _stem_title(stem)
     index = _title_line(lines)
     if index is None:
@@ -491,7 +352,7 @@ def _find_title(lines: list[_Line], stem: str) -> tuple[int | None, str]:
     return (index if lines[index].text == title or lines[index].markdown_depth == 1 else None), title
 
 
-def _title_line(lines: list[_Line]) -> int | None:
+def _title_line(lines: list[Line]) -> int | None:
     if lines[0].markdown_depth == 1:
         return 0
     for index, line in enumerate(lines[:15]):
@@ -520,18 +381,10 @@ def parse_dates(text: str) -> list[str]:
             found.append((match.start(), iso))
     for match in re.finditer(r"([〇零○一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日", text):
         year = int("".join(str(max("〇一二三四五六七八九".find(c), 0)) for c in match.group(1)))
-        iso = _iso(year, _cn_small(match.group(2)), _cn_small(match.group(3)))
+        iso = _iso(year, cn_small(match.group(2)), cn_small(match.group(3)))
         if iso:
             found.append((match.start(), iso))
     return [iso for _, iso in sorted(found)]
-
-
-def _cn_small(numeral: str) -> int:
-    digits = "零一二三四五六七八九"
-    if "十" not in numeral:
-        return digits.find(numeral)
-    tens, _, units = numeral.partition("十")
-    return (digits.find(tens) if tens else 1) * 10 + (digits.find(units) if units else 0)
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
@@ -544,7 +397,7 @@ def _iso(year: int, month: int, day: int) -> str | None:
 _ADOPTION = re.compile(r"(?:通过|公布|施行|发布|颁布|修正|修订|批准)")
 
 
-def _find_date(lines: list[_Line], meta_lines: list[str]) -> str | None:
+def _find_date(lines: list[Line], meta_lines: list[str]) -> str | None:
     # The date a report was delivered beats the date a web page was published.
     head = lines[:20]
     for line in head:

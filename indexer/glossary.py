@@ -27,7 +27,8 @@ from pathlib import Path
 
 from . import abbreviations as abbreviation_lists
 from .analysis import fold, literal_query_form
-from .documents import SECTION_SEPARATOR, Document, iter_corpus_files, read_document
+from .documents import Document, iter_corpus_files, read_document
+from .outline import SECTION_SEPARATOR
 
 GLOSSARY_FILE = "glossary.json"
 GLOSSARY_VERSION = 1

@@ -42,6 +42,7 @@ class SearchEngine:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened: dict[Path, tuple[object, object]] = {}
+        self._spares: list[tuple[Path, object]] = []  # searchers opened ahead for new threads
         self._records: tuple[tuple, tuple[list[dict], dict[str, dict]]] = ((), ([], {}))
         self._paragraph_cache: OrderedDict = OrderedDict()
 
@@ -63,10 +64,41 @@ class SearchEngine:
             ix, dictionary = self._index(generation)
             if current is not None:
                 current.close()
-            local.searcher, local.generation, local.dictionary = ix.searcher(), generation, dictionary
+            opened = self._spare(generation) or ix.searcher()
+            local.searcher, local.generation, local.dictionary = opened, generation, dictionary
         if active_dictionary().fingerprint != local.dictionary.fingerprint:
             use_dictionary(local.dictionary)
         return local.searcher
+
+    def _spare(self, generation: Path):
+        with self._lock:
+            while self._spares:
+                spare_generation, spare = self._spares.pop()
+                if spare_generation == generation and spare.up_to_date():
+                    return spare
+                spare.close()
+        return None
+
+    def prepare_searchers(self, count: int) -> threading.Thread:
+        """Open ``count`` searchers in the background for threads that have none yet.
+
+        Opening one reads every segment's term table (≈0.1–0.3 s on 369 k paragraphs); a
+        server's worker threads would otherwise each pay that on their first request.
+        """
+        def open_spares():
+            try:
+                generation = store.require_generation(self.index_dir)
+                ix, _ = self._index(generation)
+                for _ in range(count):
+                    spare = ix.searcher()
+                    with self._lock:
+                        self._spares.append((generation, spare))
+            except Exception:  # noqa: BLE001 - only a head start: threads open their own
+                logging.getLogger(__name__).exception("opening searchers ahead failed")
+
+        opener = threading.Thread(target=open_spares, name="open-searchers", daemon=True)
+        opener.start()
+        return opener
 
     def warm_up(self) -> None:
         """Load the dictionary and the document list now, so the first reader does not wait.

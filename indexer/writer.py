@@ -23,7 +23,7 @@ from whoosh.writing import NO_MERGE, SegmentWriter
 from .arrays import ArrayWriter, arrays_path
 from .grams import gram_arrays
 
-POSTINGS_PER_SEGMENT = 12_000_000  # pooled word postings + gram entries (2 a character) a segment holds
+POSTINGS_PER_SEGMENT = 24_000_000  # pooled word postings + gram entries (2 a character) a segment holds
 GRAM_SOURCE = "text"  # the stored field whose literal grams a segment's arrays hold
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.analysis import (Dictionary, JiebaTokenizer, active_dictionary, fold, gram_terms,
+from indexer.analysis import (Dictionary, _literal_form_by_character, JiebaTokenizer, active_dictionary, fold, gram_terms,
                               literal_form, literal_grams, literal_text, normalize, query_words,
                               use_dictionary, word_analyzer, word_spans)
 from indexer import build_index
@@ -112,6 +112,7 @@ AWKWARD = list("乡村振興 \u3000\t\n\x1c…⑵Ⅱ¨ａＢ𠀀𠀁a.,，\u00ad
        | st.text(alphabet=st.sampled_from(AWKWARD), max_size=30))
 def test_literal_text_is_literal_form_without_offsets(text):
     assert literal_text(text) == literal_form(text)[0]
+    assert literal_form(text) == _literal_form_by_character(text)  # its fast path, too
 
 
 def test_literal_text_folds_and_joins_as_the_query_side_does():

@@ -1,6 +1,7 @@
 """The engine end to end on corpora the tests write: build, query forms, ranking, recall, snippets."""
 
 import re
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -311,3 +312,26 @@ def test_document_page_marks_and_matches_like_search_and_highlight(engine, query
             sorted(h["para"] for h in searched["hits"])
         assert [p["html"] for p in page["paragraphs"]] == \
             [highlight(p["text"], parsed, is_hit=p["matched"]) for p in page["paragraphs"]]
+
+
+def test_threads_take_the_searchers_opened_ahead(tmp_path):
+    index = tmp_path / "index"
+    build_index(write_corpus(tmp_path / "corpus"), index)
+    engine = SearchEngine(index)
+    engine.prepare_searchers(2).join()
+    ahead = [searcher for _, searcher in engine._spares]
+    assert len(ahead) == 2
+    taken = []
+
+    def first_request():
+        taken.append(engine.searcher())
+        taken.append(engine.search("乡村振兴")["total"])
+
+    for _ in range(3):
+        worker = threading.Thread(target=first_request)
+        worker.start()
+        worker.join()
+    assert taken[1::2] == [4, 4, 4]  # the four paragraphs holding 乡村振兴 (one as 鄉村振興)
+    assert set(map(id, taken[0:4:2])) == set(map(id, ahead))  # the first two threads
+    assert id(taken[4]) not in set(map(id, ahead))  # the third opened its own
+    assert engine._spares == []

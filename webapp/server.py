@@ -13,7 +13,9 @@ def run(corpus_dir: Path, index_dir: Path, host: str = "127.0.0.1", port: int = 
         threads: int = 8) -> None:
     """Serve the app on ``host:port`` until interrupted, printing the URL to open."""
     app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir)} | _page_size())
-    app.extensions["search_engine"].warm_up()
+    engine = app.extensions["search_engine"]
+    engine.warm_up()
+    engine.prepare_searchers(threads)  # one for each worker thread, ready before its first request
     shown_host = f"[{host}]" if ":" in host else host
     print(f"policy-search: serving {index_dir} on http://{shown_host}:{port}/ "
           f"({threads} threads; Ctrl-C stops)", flush=True)

@@ -50,6 +50,10 @@ def probe_build(corpus_dir: str, index_dir: str) -> dict:
         "peak_rss_self_kb": vm_status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         # ru_maxrss of RUSAGE_CHILDREN is the largest single waited-for child, not a sum.
         "peak_rss_children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        # CPU seconds of the build and its workers: what the build costs whatever else runs
+        "cpu_seconds": sum(getattr(resource.getrusage(who), field)
+                           for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                           for field in ("ru_utime", "ru_stime")),
     }
 
 
@@ -188,8 +192,8 @@ def main(argv: list[str]) -> int:
         result = probe_build(argv[1], argv[2])
     elif len(argv) == 3 and argv[0] == "first":
         result = probe_first_calls(argv[1], argv[2])
-    elif len(argv) == 3 and argv[0] == "http":
-        result = probe_http_first_calls(argv[1], argv[2])
+    elif len(argv) in (3, 4) and argv[0] == "http":
+        result = probe_http_first_calls(argv[1], argv[2], *map(int, argv[3:]))
     elif len(argv) == 3 and argv[0] == "serve":
         result = probe_serve(argv[1], argv[2])
     else:

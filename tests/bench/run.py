@@ -198,14 +198,16 @@ def cold_start(index_dir: Path) -> dict:
     return {"launch_to_first_answer_seconds": wall, **json.loads(line)}
 
 
-def fresh_process_probe(kind: str, index_dir: Path, queries: list[BenchQuery], work: Path) -> dict:
-    """The probe's first calls (``first``: in-process; ``http``: a fresh server) on ``queries``."""
+def fresh_process_probe(kind: str, index_dir: Path, queries: list[BenchQuery], work: Path,
+                        *options: str) -> dict:
+    """The probe's first calls (``first``: in-process; ``http``: a fresh server, ``options``
+    its client threads) on ``queries``."""
     query_file = work / "queries.json"
     query_file.write_text(json.dumps([[q.text, q.mode] for q in queries], ensure_ascii=False),
                           encoding="utf-8")
     completed = subprocess.run([sys.executable, "-m", "tests.bench.probes", kind, str(index_dir),
-                                str(query_file)], cwd=REPO_ROOT, capture_output=True, text=True,
-                               check=False)
+                                str(query_file), *options], cwd=REPO_ROOT, capture_output=True,
+                               text=True, check=False)
     if completed.returncode != 0:
         raise SystemExit(f"{kind} probe failed:\n{completed.stderr[-4000:]}")
     result = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -322,10 +324,13 @@ def render_report(result: dict) -> str:
     lines += ["| what a user does | p50 | p95 | max |", "|---|---:|---:|---:|"]
     for label, data, key in (
             ("first call, in-process (never-seen query, fresh process)", first, "first"),
-            ("first call over HTTP (/api/search, 8 threads)", http, "first"),
+            ("first call over HTTP (/api/search, 8 client threads)", http, "first"),
+            ("first call over HTTP, one client at a time", result.get("http_one_client"), "first"),
             ("the same queries repeated (in-process)", first, "repeated"),
             ("document page with the query", first, "document_with_query"),
             ("document without a query", first, "document")):
+        if data is None:  # a result file written before that probe existed
+            continue
         lines.append(f"| {label} | {fmt(data[key + '_p50_ms'])} | {fmt(data[key + '_p95_ms'])} "
                      f"| {fmt(max(data[key + '_ms'], default=math.nan))} |")
     lines += ["", f"server: start → first answer {fmt(http['start_to_first_answer_seconds'], 2)} s, "
@@ -437,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         log("first calls in a fresh process, then over HTTP in a fresh server …")
         result["first_calls"] = fresh_process_probe("first", index_dir, queries, work)
         result["http"] = fresh_process_probe("http", index_dir, queries, work)
+        result["http_one_client"] = fresh_process_probe("http", index_dir, queries, work, "1")
         if args.stock_sets:
             log(f"build of {args.stock_sets}: engine, then the stock recipe …")
             result["stock"] = stock_comparison(args.corpus, args.stock_sets.split(","),

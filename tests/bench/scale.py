@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from indexer import store
 from indexer.documents import iter_corpus_files
 
 from .run import REPO_ROOT, SHARED, disk_bytes, log, percentile, run_build
@@ -76,12 +77,14 @@ def measure(corpus_root: Path, factor: float, work: Path, queries: Path) -> dict
     try:
         build = run_build(corpus, index)
         size = disk_bytes(index)
+        segments = len(list(store.current_generation(index).glob("*.arrays")))
         calls = first_calls(index, queries)
     finally:
         shutil.rmtree(index, ignore_errors=True)
         shutil.rmtree(corpus, ignore_errors=True)
     return {
         "factor": factor, "paragraphs": build["paragraphs"], "build_seconds": build["seconds"],
+        "build_cpu_seconds": build.get("cpu_seconds"), "segments": segments,
         "index_mb": size / 2**20, "build_peak_rss_mb": build["peak_rss_self_kb"] / 1024,
         "worker_peak_rss_mb": build["peak_rss_children_kb"] / 1024,
         "first_p50_ms": percentile(calls["first_ms"], 50),
