@@ -9,6 +9,7 @@ live one.
 from __future__ import annotations
 
 import logging
+import pickle
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -23,15 +24,34 @@ from . import expansion, store
 from .analysis import active_dictionary, normalize, use_dictionary
 from .build import generation_dictionary
 from .matching import Postings, facet_counts, match
-from .errors import PolicySearchError, QueryError
+from .errors import IndexVersionError, PolicySearchError, QueryError
 from .query import ParsedQuery, parse_query
-from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR
+from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR, SCHEMA_VERSION
 from .snippets import highlight, snippet
 
 SORTS = ("relevance", "date")
 OFFICIAL_FIELDS = ("issuer", "doc_number", "date", "published")  # on each hit, from its document
 CACHED_DOCUMENTS = 64
 DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
+REBUILD = "rebuild it with 'policy-search index --full'"
+
+
+def _open_current_version(generation: Path):
+    """The Whoosh index of a generation this version can search, or IndexVersionError."""
+    try:  # the schema is pickled in the index: an older one may name classes that are gone
+        ix = whoosh_index.open_dir(str(generation))
+        with ix.searcher() as searcher:
+            meta = (searcher.document(key=META_KEY) or {}).get("meta", {})
+    except (AttributeError, ImportError, pickle.UnpicklingError) as error:
+        raise IndexVersionError(f"the index in {generation.parent} was built by another version "
+                                f"of policy-search ({error}): {REBUILD}") from None
+    if meta.get("schema_version") not in (None, SCHEMA_VERSION):
+        raise IndexVersionError(f"the index in {generation.parent} has schema version "
+                                f"{meta['schema_version']}, this version reads {SCHEMA_VERSION}: "
+                                f"{REBUILD}")
+    return ix
 
 
 class SearchEngine:
@@ -51,7 +71,7 @@ class SearchEngine:
     def _index(self, generation: Path):
         with self._lock:
             if generation not in self._opened:
-                self._opened = {generation: (whoosh_index.open_dir(str(generation)),
+                self._opened = {generation: (_open_current_version(generation),
                                              generation_dictionary(generation))}
             return self._opened[generation]
 

@@ -8,6 +8,8 @@ at a time, in plain Python) for the grams; never the arrays code.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -179,3 +181,20 @@ def test_threads_share_one_posting_cache(corpus, tmp_path):
         thread.join()
     assert len(seen) == 4 and all(p is seen[0] for p in seen)
     assert seen[0] is Postings.of(engine.searcher())
+
+
+def test_an_index_of_an_older_version_is_a_clear_error(corpus, tmp_path):
+    """An index whose pickled schema names a class this version no longer has (schema 6's
+    GramField) is refused with the way out, by the engine and by the command line."""
+    build_index(corpus, tmp_path / "index", full=True)
+    for toc in store.current_generation(tmp_path / "index").glob("_MAIN_*.toc"):
+        toc.write_bytes(toc.read_bytes().replace(b"WordField", b"GoneField"))  # same length
+    with pytest.raises(IndexVersionError, match="built by another version of policy-search.*"
+                                                "rebuild it with 'policy-search index --full'"):
+        SearchEngine(tmp_path / "index").search("乡村振兴")
+    done = subprocess.run([str(Path(sys.executable).with_name("policy-search")), "search",
+                           "--index", str(tmp_path / "index"), "乡村振兴"],
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith("error: the index in ")
+    assert done.stderr.endswith("rebuild it with 'policy-search index --full'\n")
