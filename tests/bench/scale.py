@@ -94,32 +94,57 @@ def measure(corpus_root: Path, factor: float, work: Path, queries: Path) -> dict
     }
 
 
+PANELS = (
+    ("build", "s", (("build_seconds", "wall", "#1f77b4"), ("build_cpu_seconds", "CPU", "#9ecae1"))),
+    ("first call and document page", "ms", (("first_p95_ms", "first call p95", "#d62728"),
+                                             ("first_p50_ms", "first call p50", "#ff9896"),
+                                             ("document_p95_ms", "document page p95", "#2ca02c"))),
+)
+
+
 def svg(points: list[dict]) -> str:
-    """A small hand-written SVG: build seconds and first-call p95 against paragraphs."""
-    width, height, pad = 560, 300, 50
-    top = max(p["paragraphs"] for p in points)
-    series = (("build_seconds", "build (s)", "#1f77b4"), ("first_p95_ms", "first call p95 (ms)",
-                                                          "#d62728"))
+    """Two panels, build time and query latency, each against paragraphs (hand-written SVG)."""
+    width, height, left, top, bottom, gap = 820, 320, 60, 40, 50, 70
+    panel = (width - left - gap - 20) // 2
+    most = max(p["paragraphs"] for p in points)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="12">',
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-             'stroke="black"/>',
-             f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>',
-             f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle">paragraphs '
-             f'(max {top:,})</text>']
-    for number, (key, label, colour) in enumerate(series):
-        peak = max(p[key] for p in points) or 1
-        xy = [(pad + (width - 2 * pad) * p["paragraphs"] / top,
-               height - pad - (height - 2 * pad) * p[key] / peak) for p in points]
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
-                     + " ".join(f"{x:.0f},{y:.0f}" for x, y in xy) + '"/>')
-        for (x, y), point in zip(xy, points):
-            parts.append(f'<circle cx="{x:.0f}" cy="{y:.0f}" r="3" fill="{colour}"/>'
-                         f'<text x="{x + 4:.0f}" y="{y - 4:.0f}" fill="{colour}">'
-                         f'{point[key]:,.0f}</text>')
-        parts.append(f'<text x="{pad + 10}" y="{pad - 20 + 14 * number}" fill="{colour}">'
-                     f'{label} (each line scaled to its own maximum)</text>')
+             f'<rect width="{width}" height="{height}" fill="white"/>']
+    for number, (title, unit, series) in enumerate(PANELS):
+        x0 = left + number * (panel + gap)
+        y0, plot = height - bottom, height - bottom - top
+        peak = max(p.get(key) or 0 for p in points for key, _, _ in series) or 1
+
+        def x(paragraphs):
+            return x0 + panel * paragraphs / most
+
+        def y(value):
+            return y0 - plot * value / peak
+
+        parts += [f'<text x="{x0}" y="{top - 22}" font-weight="bold">{title} ({unit})</text>',
+                  f'<line x1="{x0}" y1="{y0}" x2="{x0 + panel}" y2="{y0}" stroke="black"/>',
+                  f'<line x1="{x0}" y1="{top}" x2="{x0}" y2="{y0}" stroke="black"/>',
+                  f'<text x="{x0 + panel / 2}" y="{height - 12}" text-anchor="middle">'
+                  f'paragraphs (millions)</text>']
+        for tick in (0.25, 0.5, 0.75, 1.0):
+            parts.append(f'<text x="{x0 - 6}" y="{y(peak * tick) + 4:.0f}" text-anchor="end">'
+                         f'{peak * tick:,.0f}</text>')
+        for point in points:
+            parts.append(f'<text x="{x(point["paragraphs"]):.0f}" y="{y0 + 16}" '
+                         f'text-anchor="middle">{point["paragraphs"] / 1e6:.2f}</text>')
+        for index, (key, label, colour) in enumerate(series):
+            xy = [(x(p["paragraphs"]), y(p.get(key) or 0)) for p in points]
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                         + " ".join(f"{px:.0f},{py:.0f}" for px, py in xy) + '"/>')
+            for (px, py), point in zip(xy, points):
+                parts.append(f'<circle cx="{px:.0f}" cy="{py:.0f}" r="3" fill="{colour}"/>')
+                below = index % 2  # alternate sides so close lines' labels do not overlap
+                parts.append(f'<text x="{px + (6 if below else -6):.0f}" '
+                             f'y="{py + (16 if below else -6):.0f}" '
+                             f'text-anchor="{"start" if below else "end"}" '
+                             f'fill="{colour}">{point.get(key) or 0:,.0f}</text>')
+            parts.append(f'<text x="{x0 + 10}" y="{top + 14 * index}" fill="{colour}">'
+                         f'{label}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -134,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSON list of [text, mode] (e.g. written by the probe's caller)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--svg", type=Path)
+    parser.add_argument("--plot-only", action="store_true",
+                        help="draw --svg from the points already in --out, measuring nothing")
     args = parser.parse_args(argv)
+    if args.plot_only:
+        args.svg.write_text(svg(json.loads(args.out.read_text())), encoding="utf-8")
+        return 0
     points = []
     for factor in (float(f) for f in args.factors.split(",")):
         log(f"scale factor {factor:g} …")
