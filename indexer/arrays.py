@@ -6,9 +6,10 @@ postings costs Python work on every first use of a term (each 128-posting block 
 and decompressed, ≈2,000 blocks for 的), so the writer that writes a segment also writes
 ``<segment id>.arrays`` next to it, in the same generation folder (so the atomic swap and the
 hard-linked incremental copies carry it, and Whoosh's own clean-up deletes it with its
-segment): the word and id fields copied from the segment's Whoosh postings, and the ``grams``
+segment): the word and id fields copied from the segment's Whoosh postings, the ``grams``
 field, computed from the segment's stored paragraph texts (``grams.py``; a merge recomputes
-it from the texts it copies). Per field, terms sorted as Whoosh sorts them (by bytes):
+it from the texts it copies), and ``heading``: one ``ids`` array, the heading lines' local
+numbers (ranking reads it for every hit). Per field, terms sorted as Whoosh sorts them (by bytes):
 
     terms            uint8   the term bytes, concatenated
     term_offsets     int64   n + 1: where each term's bytes start
@@ -118,8 +119,8 @@ class SegmentArrays:
                                             offset=base + offset)
                         for name, (offset, dtype, count) in columns.items()}
             for fieldname, columns in header.items()}
-        self._terms_at = {fieldname: base + header[fieldname]["terms"][0]
-                          for fieldname in header}
+        self._terms_at = {fieldname: base + columns["terms"][0]
+                          for fieldname, columns in header.items() if "terms" in columns}
         self._numbers: dict[tuple[str, bytes], int] = {}  # looked-up terms (bounded)
 
     def term_number(self, fieldname: str, term: bytes) -> int:

@@ -508,18 +508,20 @@ class Postings:
             return self._columns[key]
 
     def headings(self, numbers: np.ndarray) -> np.ndarray:
-        """Per document number: whether it is a heading line (its stored ``heading``).
-
-        Stored fields are read one document at a time, so each is read when first asked
-        for and remembered for the index version (the ranking asks about a few dozen a query).
-        """
+        """Per document number: whether it is a heading line (each segment's arrays list them)."""
         with self._lock:
-            known = self._columns.get("heading")
-            if known is None:
-                known = self._columns["heading"] = np.full(self.size, -1, dtype=np.int8)
-            for number in numbers[known[numbers] < 0].tolist():
-                known[number] = bool(self._searcher.stored_fields(number).get("heading"))
-            return known[numbers] == 1
+            flags = self._columns.get("heading")
+            if flags is None:
+                flags = np.zeros(self.size, dtype=bool)
+                for arrays, offset, _ in self.segments:
+                    listed = arrays.fields.get("heading")
+                    if listed is None:
+                        raise IndexVersionError("the index was built by an older version without "
+                                                "heading lists: rebuild it with 'policy-search "
+                                                "index --full'")
+                    flags[listed["ids"].astype(np.int64) + offset] = True
+                self._columns["heading"] = flags
+            return flags[numbers]
 
     def years(self) -> np.ndarray:
         """Per document: its year (0 when unknown)."""

@@ -16,6 +16,7 @@ from array import array
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import NO_MERGE, SegmentWriter
@@ -25,6 +26,7 @@ from .grams import gram_arrays
 
 POSTINGS_PER_SEGMENT = 24_000_000  # pooled word postings + gram entries (2 a character) a segment holds
 GRAM_SOURCE = "text"  # the stored field whose literal grams a segment's arrays hold
+HEADING_SOURCE = "heading"  # the stored flag whose documents a segment's arrays list
 
 
 class TermGroupedPool:
@@ -141,11 +143,14 @@ class FastSegmentWriter(SegmentWriter):
         self._lengths = _RecordedLengths()
         self._gram_docnums: list[int] = []
         self._gram_texts: list[str] = []
+        self._headings: list[int] = []
         add_field = self.perdocwriter.add_field
 
         # Every stored field passes here, from add_document and from a merge's add_reader alike.
         def add_field_recording(fieldname, fieldobj, value, length):
             self._lengths.record(fieldname, self.docnum, length)
+            if fieldname == HEADING_SOURCE and value:
+                self._headings.append(self.docnum)
             if fieldname == GRAM_SOURCE and value:
                 self._gram_docnums.append(self.docnum)
                 self._gram_texts.append(value)
@@ -200,6 +205,8 @@ class FastSegmentWriter(SegmentWriter):
         arrays = ArrayWriter()
         write_postings(self.fieldwriter, self.schema, self.pool, self._lengths, arrays)
         self.fieldwriter.close()
+        # Every segment lists its heading lines, even none: ranking reads them for any hit.
+        arrays.add_field("heading", {"ids": np.array(self._headings, dtype=np.int32)})
         grams = gram_arrays(self._gram_docnums, self._gram_texts)
         if grams is not None:
             arrays.add_field("grams", grams)

@@ -58,6 +58,9 @@ def check_segment_arrays(generation: Path) -> int:
             arrays = SegmentArrays(arrays_path(generation, reader.segment()))
             deleted = np.array(sorted(reader.segment().deleted_docs()), dtype=np.int64)
             grams = stored_grams(reader)
+            headings = [n for n, stored in reader.iter_docs() if stored.get("heading")]
+            listed = arrays.fields["heading"]["ids"]
+            assert listed[~np.isin(listed, deleted)].tolist() == headings
             for field in ARRAY_FIELDS:
                 if field == "grams":
                     checked += check_grams(arrays, grams, deleted)
