@@ -230,17 +230,18 @@ def build_parallel(index_folder: Path, shards: list[list], add_shard: Callable,
     """
     context = multiprocessing.get_context("fork")
     messages = context.Queue()
-    workers = [context.Process(target=_worker, args=(str(index_folder), shard, add_shard,
+    workers = [context.Process(target=_worker, args=(str(index_folder), number, shard, add_shard,
                                                       messages), daemon=True)
-               for shard in shards if shard]
+               for number, shard in enumerate(shard for shard in shards if shard)]
     for worker in workers:
         worker.start()
-    segments, errors, finished = [], [], 0
+    by_worker, errors, finished = {}, [], 0
     try:
         while finished < len(workers):
             kind, payload = messages.get()
             if kind == "done":
-                segments.extend(payload)
+                number, written = payload
+                by_worker[number] = written
                 finished += 1
             elif kind == "error":
                 errors.append(payload)
@@ -254,10 +255,12 @@ def build_parallel(index_folder: Path, shards: list[list], add_shard: Callable,
                 worker.kill()
     if errors:
         raise RuntimeError("a build worker failed:\n" + errors[0])
-    return segments
+    # In shard order, not in the order the workers finished: document numbers, and so the
+    # order of equally scored hits, are the same in every build of the same files.
+    return [segment for number in sorted(by_worker) for segment in by_worker[number]]
 
 
-def _worker(index_folder, shard, add_shard, messages):
+def _worker(index_folder, number, shard, add_shard, messages):
     try:
         ix = whoosh_index.open_dir(index_folder)
         segments = []
@@ -274,7 +277,7 @@ def _worker(index_folder, shard, add_shard, messages):
         add_shard(writer_factory, shard, lambda message: messages.put(("message", message)))
         if writers:
             segments.append(_finish(writers[-1]))
-        messages.put(("done", segments))
+        messages.put(("done", (number, segments)))
     except BaseException:
         messages.put(("error", traceback.format_exc()))
 
