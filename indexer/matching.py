@@ -328,10 +328,13 @@ class Postings:
         grams = literal_grams(literal)
         if len(grams) == 1:
             return self.term("grams", grams[0], within)
-        key = ("literal", literal)
-        cached = self._cache.get(key) if within is None else None
-        if cached is not None:
-            return cached
+        if within is None:
+            return self._phrase(literal)[0]
+        candidates = self._candidates(grams, within)
+        return self._adjacent(grams, candidates) if len(candidates) else EMPTY
+
+    def _candidates(self, grams: list[str], within: np.ndarray | None) -> np.ndarray:
+        """The paragraphs holding every gram of a phrase (rarest first)."""
         term_ids = {gram: self.term("grams", gram, within) for gram in set(grams)}
         candidates = None
         for gram in sorted(term_ids, key=lambda g: len(term_ids[g])):
@@ -340,8 +343,23 @@ class Postings:
                 np.intersect1d(candidates, ids, assume_unique=True)
             if not len(candidates):
                 return EMPTY
-        found = self._adjacent(grams, candidates)
-        return found if within is not None else self._cache.put(key, found)
+        return candidates
+
+    def _phrase(self, literal: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(paragraphs containing a phrase of 3+ characters, occurrences in each, first
+        position in each), from one pass over the positions; cached for the index version
+        (ranking asks for the counts and first positions of every hit on every call)."""
+        key = ("phrase", literal)
+        cached = self._cache.get(key)
+        if cached is None:
+            grams = literal_grams(literal)
+            candidates = self._candidates(grams, None)
+            starts = self._starts(grams, candidates) if len(candidates) else EMPTY
+            owners, first_index, counts = np.unique(starts // _STRIDE, return_index=True,
+                                                    return_counts=True)
+            cached = self._cache.put(key, (candidates[owners], counts.astype(np.float64),
+                                           starts[first_index] % _STRIDE))
+        return cached
 
     def _adjacent(self, grams: list[str], candidates: np.ndarray) -> np.ndarray:
         """The candidates where the grams stand at consecutive positions (the phrase occurs).
@@ -370,13 +388,7 @@ class Postings:
             return counts
         if len(grams) == 1:  # one gram: its term frequency is the count
             return _frequencies_of(*self.frequencies("grams", grams[0]), ids)
-        candidates = np.intersect1d(ids, self.literal(literal), assume_unique=True)
-        if not len(candidates):
-            return counts
-        per_candidate = np.bincount(self._starts(grams, candidates) // _STRIDE,
-                                    minlength=len(candidates))
-        counts[np.searchsorted(ids, candidates)] = per_candidate
-        return counts
+        return _frequencies_of(*self._phrase(literal)[:2], ids)
 
     def literal_firsts(self, literal: str, ids: np.ndarray) -> np.ndarray:
         """Per id (document numbers, in any order): where ``literal`` first occurs in its
@@ -391,10 +403,11 @@ class Postings:
             return firsts
         if len(grams) == 1:
             owners, positions = self.positions("grams", grams[0], ids[inside], first_only=True)
-        else:  # sorted by candidate, then position: each candidate's first entry is its first
-            starts = self._starts(grams, ids[inside])
-            owners, first_index = np.unique(starts // _STRIDE, return_index=True)
-            positions = starts[first_index] % _STRIDE
+        else:
+            found, _, first = self._phrase(literal)
+            return np.where(np.isin(ids, found),
+                            first[np.minimum(np.searchsorted(found, ids), len(found) - 1)],
+                            NOWHERE)
         firsts[inside[owners]] = positions
         return firsts
 
