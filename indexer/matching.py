@@ -126,7 +126,7 @@ def _lead(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray) -> np.ndar
 def _in_reach(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray, bonus: np.ndarray,
               relevance: np.ndarray, years: np.ndarray, limit: int) -> np.ndarray:
     """Positions of the paragraphs that can still reach the best ``limit`` once the priors
-    apply: the priors (found by position and stored flag, per paragraph) are worked out for
+    apply: the priors (the lead needs each paragraph's term positions) are worked out for
     the best ``limit`` without them, whose lowest result is a floor the limit-th place cannot
     fall below; a paragraph whose score lifted by the whole LEAD_LIFT stays under it is out.
     """
@@ -145,29 +145,10 @@ def _in_reach(postings: "Postings", parsed: ParsedQuery, ids: np.ndarray, bonus:
 def _best(postings: "Postings", ids: np.ndarray, bonus: np.ndarray, relevance: np.ndarray,
           years: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """(positions in ``ids`` of the best ``limit``, best first; every score), heading lines'
-    word score × HEADING_PRIOR; ordered by year (all 0 for relevance order), then score.
-
-    Whether a paragraph is a heading is a stored field, read per paragraph; demoting only
-    lowers a score, so only the paragraphs whose undemoted score reaches the limit-th demoted
-    score need reading: first the best ``limit``, then, while demotions drop the limit-th
-    below the window, everything at or above it. Ties go to the lower document number.
-    """
-    scores = bonus + relevance
-    count = len(scores)
-    last = np.lexsort((-scores, -years))[min(count, limit) - 1]
-    floor = (years[last], scores[last])
-    read = np.zeros(count, dtype=bool)
-    while True:
-        window = np.flatnonzero((years > floor[0]) | ((years == floor[0]) & (scores >= floor[1])))
-        unread = window[~read[window]]
-        demoted = unread[postings.headings(ids[unread])]
-        scores[demoted] = bonus[demoted] + HEADING_PRIOR * relevance[demoted]
-        read[unread] = True
-        ranked = window[np.lexsort((ids[window], -scores[window], -years[window]))][:limit]
-        last = ranked[-1]
-        if (years[last], scores[last]) >= floor:  # nothing outside the window can reach it
-            return ranked, scores
-        floor = (years[last], scores[last])
+    word score × HEADING_PRIOR; ordered by year (all 0 for relevance order), then score, ties
+    to the lower document number."""
+    scores = bonus + np.where(postings.headings(ids), HEADING_PRIOR, 1.0) * relevance
+    return np.lexsort((ids, -scores, -years))[:limit], scores
 
 
 def facet_counts(searcher, matches: Matches) -> dict[str, int]:
@@ -395,20 +376,20 @@ class Postings:
         normalised text (``NOWHERE`` where it does not)."""
         firsts = np.full(len(ids), NOWHERE, dtype=np.int64)
         grams = literal_grams(literal)
-        containing = self.literal(literal) if grams else EMPTY
-        if not len(containing) or not len(ids):
+        if not grams or not len(ids):
             return firsts
-        inside = np.flatnonzero(_frequencies_of(containing, np.ones(len(containing)), ids))  # holders
-        if not len(inside):
-            return firsts
-        if len(grams) == 1:
-            owners, positions = self.positions("grams", grams[0], ids[inside], first_only=True)
-        else:
+        if len(grams) > 1:
             found, _, first = self._phrase(literal)
-            return np.where(np.isin(ids, found),
-                            first[np.minimum(np.searchsorted(found, ids), len(found) - 1)],
-                            NOWHERE)
-        firsts[inside[owners]] = positions
+            if len(found):
+                where = np.minimum(np.searchsorted(found, ids), len(found) - 1)
+                holds = found[where] == ids
+                firsts[holds] = first[where[holds]]
+            return firsts
+        holders = self.term("grams", grams[0])
+        inside = np.flatnonzero(_frequencies_of(holders, np.ones(len(holders)), ids))
+        if len(inside):
+            owners, positions = self.positions("grams", grams[0], ids[inside], first_only=True)
+            firsts[inside[owners]] = positions
         return firsts
 
     def positions(self, field: str, text: str, candidates: np.ndarray, first_only: bool = False):

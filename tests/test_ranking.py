@@ -149,8 +149,8 @@ def test_pages_partition_the_ranking(engine):
 
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 def test_heading_flags_read_for_a_window_rank_as_for_all(engine, sort):
-    """Heading flags are read only for the best few; every page size gives the same order as
-    ranking everything, also where a demoted heading makes the window widen."""
+    """Every page size gives the same order as ranking everything, also where a demoted
+    heading falls out of the best few."""
     def ranking(per_page):
         return [(h["doc_id"], h["score"], h["para"])
                 for h in engine.search("乡村振兴", per_page=per_page, sort=sort)["hits"]]
