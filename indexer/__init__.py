@@ -3,10 +3,10 @@
 The public functions the CLI and the web layer use are re-exported here.
 """
 
-from .build import BuildSummary, build_index
-from .errors import (BuildError, BuildLockedError, IndexNotFoundError, IndexVersionError,
+from indexer.embedded.build import BuildSummary, build_index
+from indexer.errors import (BuildError, BuildLockedError, IndexNotFoundError, IndexVersionError,
                      PolicySearchError, QueryError)
-from .search import SearchEngine
+from indexer.embedded.engine import SearchEngine
 
 __all__ = ["BuildError", "BuildLockedError", "BuildSummary", "IndexNotFoundError",
            "IndexVersionError", "PolicySearchError", "QueryError", "SearchEngine", "build_index"]

@@ -1,5 +1,5 @@
 """``python -m indexer`` runs the policy-search command line."""
 
-from .cli import main
+from indexer.cli import main
 
 main()

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from . import export, store
-from .build import BuildSummary, build_index
-from .errors import PolicySearchError
-from .search import SearchEngine
+from indexer.features import export
+from indexer.embedded import store
+from indexer.embedded.build import BuildSummary, build_index
+from indexer.errors import PolicySearchError
+from indexer.embedded.engine import SearchEngine
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = os.path.join("var", "index")
@@ -260,7 +261,7 @@ def stats(index_dir, as_json):
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per query and year).")
 def trends(queries, index_dir, by, exact, year_from, year_to, as_json, as_csv):
     """How often each query occurs per year (or region), per 10,000 characters."""
-    from .trends import trends as run_trends, trends_csv
+    from indexer.features.trends import trends as run_trends, trends_csv
     result = run_trends(SearchEngine(index_dir), [from_argv(q) for q in queries],
                         mode="exact" if exact else "words", by=by, year_from=year_from,
                         year_to=year_to)
@@ -287,7 +288,7 @@ def trends(queries, index_dir, by, exact, year_from, year_to, as_json, as_csv):
 @json_option
 def new_formulations(doc_id, index_dir, as_json):
     """Words and phrases of a document that no earlier document of its series used."""
-    from .novelty import new_formulations as find_new
+    from indexer.features.novelty import new_formulations as find_new
     result = find_new(SearchEngine(index_dir), doc_id)
     if result is None:
         raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
@@ -311,7 +312,7 @@ def new_formulations(doc_id, index_dir, as_json):
 @json_option
 def compare(a_id, b_id, index_dir, as_json):
     """Align B's paragraphs with A's and mark what changed (A: the earlier document)."""
-    from .compare import compare_documents
+    from indexer.features.compare import compare_documents
     result = compare_documents(SearchEngine(index_dir), a_id, b_id)
     if result is None:
         raise PolicySearchError(f"no document with id {a_id!r} or {b_id!r} (list them with `show`)")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.abbreviations import builtin_path, combine, from_glossary, parse
-from indexer.glossary import Entry
+from indexer.search.abbreviations import builtin_path, combine, from_glossary, parse
+from indexer.features.glossary import Entry
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
@@ -78,7 +78,7 @@ REPORT_FOLDERS = ("national-reports", "provincial-2026", "npc-resolutions", "gbk
 
 def folded_paragraphs(folder: Path) -> list[str]:
     from indexer.analysis import fold
-    from indexer.documents import decode_bytes
+    from indexer.ingest.documents import decode_bytes
     paragraphs = []
     for path in sorted(folder.rglob("*")):
         if path.suffix in (".txt", ".md"):

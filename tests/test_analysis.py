@@ -12,8 +12,8 @@ from indexer.analysis import (Dictionary, _literal_form_by_character, JiebaToken
                               literal_form, literal_grams, literal_text, normalize, query_words,
                               use_dictionary, word_analyzer, word_spans)
 from indexer import build_index
-from indexer.grams import gram_arrays
-from indexer.schema import WordField
+from indexer.embedded.grams import gram_arrays
+from indexer.embedded.schema import WordField
 
 SAMPLE = ("２０２２年ＧＤＰ增长 9.4%，高新技术企业、专精特新“小巨人”企业和「鄉村振興」示范村；"
           "碳达峰碳中和，石墨烯新材料。Hello  World\n营商环境")

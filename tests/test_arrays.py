@@ -18,10 +18,11 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh import query
 
-from indexer import IndexVersionError, SearchEngine, build_index, store
+from indexer import IndexVersionError, SearchEngine, build_index
+from indexer.embedded import store
 from indexer.analysis import gram_terms, literal_form
-from indexer.arrays import ARRAY_FIELDS, SegmentArrays, arrays_path
-from indexer.matching import Postings
+from indexer.embedded.arrays import ARRAY_FIELDS, SegmentArrays, arrays_path
+from indexer.embedded.matching import Postings
 
 DOCS = {
     "2021_甲市_政府工作报告.txt": "2021年甲市政府工作报告\n\n一、工作回顾\n\n"

@@ -1,4 +1,4 @@
-"""Tests for indexer.documents: real files written to tmp_path, no mocks."""
+"""Tests for indexer.ingest.documents: real files written to tmp_path, no mocks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.documents import (
+from indexer.ingest.documents import (
     Document,
     DocumentError,
     Skipped,

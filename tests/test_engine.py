@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from indexer import QueryError, SearchEngine, build_index
 from indexer.analysis import literal_form
-from indexer.query import parse_query
+from indexer.search.query import parse_query
 
 DOCUMENTS = {
     "2022_示范区_政府工作报告.txt": """2022年示范区人民政府工作报告
@@ -303,7 +303,7 @@ def test_document_page_marks_and_matches_like_search_and_highlight(engine, query
     # The page matches only its own paragraphs and highlights only those with something to
     # mark; the reference is the whole-index search filtered to the document, and highlight()
     # run on every paragraph.
-    from indexer.snippets import highlight
+    from indexer.search.snippets import highlight
     parsed = parse_query(query)
     for record in engine.documents():
         page = engine.document(record["doc_id"], query)

@@ -137,9 +137,9 @@ def test_api_carries_groups_and_matched_by(shorthand_app):
 
 
 def test_distribution_is_bounded():
-    from indexer.expansion import MAX_GROUPS, expanded_query
-    from indexer.glossary import Glossary
-    from indexer.query import parse_query
+    from indexer.search.expansion import MAX_GROUPS, expanded_query
+    from indexer.features.glossary import Glossary
+    from indexer.search.query import parse_query
     # 六稳 and 六保 have six parts each: 6 × 6 = 36 OR-groups, at the bound.
     query, found = expanded_query(parse_query("六稳 OR 六保"), Glossary())
     assert (len(query.groups), [t.text for t in found]) == (36, ["六稳", "六保"])

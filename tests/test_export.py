@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from indexer import SearchEngine, export
+from indexer import SearchEngine
+from indexer.features import export
 
 HEADER = ["document", "title", "year", "issuer", "section", "paragraph", "text", "group", "link"]
 

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from indexer import build_index
 from indexer.cli import cli
-from indexer.documents import Skipped, read_corpus
-from indexer.formats import html
-from indexer.search import SearchEngine
+from indexer.ingest.documents import Skipped, read_corpus
+from indexer.ingest.formats import html
+from indexer.embedded.engine import SearchEngine
 from webapp import create_app
 
 GOV_PAGE = """<!DOCTYPE html><html><head><meta charset="gb2312">

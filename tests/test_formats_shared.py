@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from indexer import build_index
-from indexer.formats import msword
-from indexer.search import SearchEngine
+from indexer.ingest.formats import msword
+from indexer.embedded.engine import SearchEngine
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "formats"
 

@@ -11,12 +11,12 @@ import pytest
 
 from conftest import app_over
 from indexer import SearchEngine, build_index
-from indexer import glossary as corpus_glossary
+from indexer.features import glossary as corpus_glossary
 from indexer.analysis import query_words, use_dictionary
-from indexer.build import generation_dictionary
+from indexer.embedded.build import generation_dictionary
 from indexer.cli import main
-from indexer.documents import build_document
-from indexer import store
+from indexer.ingest.documents import build_document
+from indexer.embedded import store
 
 SEED = Path(__file__).resolve().parent.parent / "corpus"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"

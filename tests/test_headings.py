@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.documents import Document, read_document
+from indexer.ingest.documents import Document, read_document
 
 SHARED_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 shared = pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason=f"shared corpus not found at {SHARED_CORPUS}")

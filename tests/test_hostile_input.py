@@ -1,7 +1,7 @@
 """Hostile input: whatever is typed, pasted or crafted gets results or a clear refusal.
 
 The bound on the work one request can cause, and where it is enforced:
-  * a query is at most 200 characters and 12 terms (``indexer.query.parse_query``; the web layer
+  * a query is at most 200 characters and 12 terms (``indexer.search.query.parse_query``; the web layer
     refuses over-long ``q`` before the engine sees it);
   * a result page reaches at most 10,000 hits deep, ``per_page`` ≤ 1000 (``webapp.params``);
   * a document id is 1–200 characters of ``[A-Za-z0-9_-]`` and is only ever looked up as a key in
@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import IndexNotFoundError, QueryError, SearchEngine
-from indexer.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
-from indexer.search import DOC_ID_PATTERN
+from indexer.search.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
+from indexer.embedded.engine import DOC_ID_PATTERN
 
 REQUEST_BOUND_S = 2.0
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -17,10 +17,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from indexer.formats import (BODY, HEADING, MAX_UNPACKED_BYTES, TABLE_ROW, TITLE, Block,
+from indexer.ingest.formats import (BODY, HEADING, MAX_UNPACKED_BYTES, TABLE_ROW, TITLE, Block,
                              DocumentError, docx, msword, open_zip, pdf)
-from indexer.documents import read_document
-from indexer.formats.layout import fold_radicals, tidy
+from indexer.ingest.documents import read_document
+from indexer.ingest.formats.layout import fold_radicals, tidy
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))  # built into reportlab: no font file
 

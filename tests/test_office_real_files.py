@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.formats import BODY, TITLE, Block, DocumentError, docx, msword, pdf
+from indexer.ingest.formats import BODY, TITLE, Block, DocumentError, docx, msword, pdf
 
 FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "formats"
 

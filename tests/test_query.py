@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.errors import QueryError
-from indexer.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
+from indexer.search.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
 
 
 def shape(raw, mode="words"):

@@ -9,9 +9,10 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
-from indexer import SearchEngine, build_index, matching
+from indexer import SearchEngine, build_index
+from indexer.embedded import matching
 from indexer.analysis import literal_form
-from indexer.query import LITERAL_BONUS, TITLE_BOOST, parse_query
+from indexer.search.query import LITERAL_BONUS, TITLE_BOOST, parse_query
 
 PARAGRAPHS = [
     "乡村振兴扎实推进，乡村振兴示范带建设加快，乡村面貌持续改善。",

@@ -19,7 +19,7 @@ def test_ci_runs_the_readme_test_command():
 def test_engine_never_imports_flask():
     import subprocess
     import sys
-    code = ("import sys, indexer, indexer.build, indexer.search, indexer.cli; "
+    code = ("import sys, indexer, indexer.embedded.build, indexer.embedded.engine, indexer.cli; "
             "print('flask' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

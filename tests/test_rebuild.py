@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import BuildError, BuildLockedError, SearchEngine, build_index, store
+from indexer import BuildError, BuildLockedError, SearchEngine, build_index
+from indexer.embedded import store
 from indexer.cli import describe_build
 
 POLICY_SEARCH = Path(sys.executable).with_name("policy-search")
@@ -215,8 +216,8 @@ def test_a_dictionary_change_forces_a_full_rebuild(corpus, index):
 def test_an_index_from_another_analysis_version_is_rebuilt_fully(corpus, index, key, reason):
     # Make the live index look as if an older version built it: rewrite its meta record.
     from whoosh import index as whoosh_index
-    from indexer.build import read_meta
-    from indexer.schema import KIND_META, META_KEY
+    from indexer.embedded.build import read_meta
+    from indexer.embedded.schema import KIND_META, META_KEY
     live = store.current_generation(index)
     meta = read_meta(live) | {key: "0"}
     writer = whoosh_index.open_dir(str(live)).writer()

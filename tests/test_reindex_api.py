@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from indexer import build_index, store
+from indexer import build_index
+from indexer.embedded import store
 from test_rebuild import ADDED, DOCS, start_paused, write
 from webapp import create_app
 from webapp.reindex import TOKEN_ENV

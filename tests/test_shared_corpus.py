@@ -8,7 +8,7 @@ import pytest
 from bench.queries import random_substring
 from indexer import SearchEngine, build_index
 from indexer.analysis import literal_form
-from indexer.query import parse_query
+from indexer.search.query import parse_query
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 FOLDERS = ("national-reports", "provincial-2026", "gbk-scraped")

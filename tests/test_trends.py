@@ -16,9 +16,9 @@ import pytest
 
 from indexer import SearchEngine, build_index
 from indexer.cli import main
-from indexer.compare import compare_documents
-from indexer.novelty import new_formulations
-from indexer.trends import trends
+from indexer.features.compare import compare_documents
+from indexer.features.novelty import new_formulations
+from indexer.features.trends import trends
 
 from conftest import SERIES_CORPUS
 

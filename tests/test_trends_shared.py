@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from indexer import SearchEngine, build_index
-from indexer.compare import compare_documents
-from indexer.novelty import new_formulations
-from indexer.trends import trends
+from indexer.features.compare import compare_documents
+from indexer.features.novelty import new_formulations
+from indexer.features.trends import trends
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 NATIONAL = SHARED / "national-reports"

@@ -5,10 +5,10 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from indexer.analysis import Dictionary, use_dictionary
-from indexer.build import _add_document
-from indexer.documents import read_corpus
-from indexer.schema import make_schema
-from indexer.writer import FastSegmentWriter
+from indexer.embedded.build import _add_document
+from indexer.ingest.documents import read_corpus
+from indexer.embedded.schema import make_schema
+from indexer.embedded.writer import FastSegmentWriter
 
 SEED = Path(__file__).resolve().parents[1] / "corpus"
 

@@ -1,6 +1,6 @@
 """Pages and JSON for reading documents against each other: phrase trends, new formulations
-(新提法) and the comparison of two documents. Thin views over indexer.trends, indexer.novelty
-and indexer.compare.
+(新提法) and the comparison of two documents. Thin views over indexer.features.trends, indexer.features.novelty
+and indexer.features.compare.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
-from indexer.compare import compare_documents
-from indexer.novelty import new_formulations
-from indexer.series import previous_in_series
-from indexer.trends import MAX_QUERIES, trends, trends_csv
+from indexer.features.compare import compare_documents
+from indexer.features.novelty import new_formulations
+from indexer.features.series import previous_in_series
+from indexer.features.trends import MAX_QUERIES, trends, trends_csv
 
 from . import engine
 from .charts import bar_chart, line_chart

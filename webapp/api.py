@@ -6,8 +6,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context
 
-from indexer import export
-from indexer.expansion import highlight_query
+from indexer.features import export
+from indexer.search.expansion import highlight_query
 
 from . import engine
 from .params import choice, search_params, single

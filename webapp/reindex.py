@@ -23,7 +23,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
-from indexer import PolicySearchError, build_index, store
+from indexer import PolicySearchError, build_index
+from indexer.embedded import store
 
 TOKEN_ENV = "POLICY_SEARCH_REINDEX_TOKEN"
 PROGRESS_INTERVAL = 0.2  # seconds between progress messages from the build

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from indexer import QueryError
-from indexer.expansion import highlight_query
+from indexer.search.expansion import highlight_query
 
 from . import engine
 from .params import MAX_DEPTH, SearchParams, document_params, search_params

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.analysis import literal_form
-from indexer.schema import KIND_PARAGRAPH
+from indexer.embedded.schema import KIND_PARAGRAPH
 
 TOP_K = 10
 TRIGRAM = 3

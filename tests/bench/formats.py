@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from indexer.documents import read_document  # noqa: E402
+from indexer.ingest.documents import read_document  # noqa: E402
 from indexer.errors import DocumentError  # noqa: E402
-from indexer.readers import choose_reader  # noqa: E402
+from indexer.ingest.readers import choose_reader  # noqa: E402
 
 FORMATS = ROOT.parent / "shared" / "formats"
 HTML_SUFFIXES = (".htm", ".html", ".shtml", ".xhtml")
@@ -69,7 +69,7 @@ def bench_extractors(folder: Path) -> None:
     import lxml.html
     from readability import Document as Readability
 
-    from indexer.formats import html as html_reader
+    from indexer.ingest.formats import html as html_reader
 
     def selectors(markup: str) -> str:
         page = lxml.html.document_fromstring(markup)

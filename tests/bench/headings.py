@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.bench.headings [--corpus DIR ...] [--sample N] [--flagged-sample N]
 
 Reads the documents (national-reports + provincial-2026 of ../shared/corpus by default) with
-indexer.documents and counts the paragraphs under 40 characters: how many are flagged as
+indexer.ingest.documents and counts the paragraphs under 40 characters: how many are flagged as
 headings, and how many of the others look like one by a rule of thumb kept apart from the
 detector (an outline marker 一、 （一） 1. （1） 第一， 一是 首先 with text after it, or no closing
 punctuation at all; not a bare marker left by a broken line, not a name line). It prints both samples for reading: the unflagged look-alikes and the
@@ -17,7 +17,7 @@ import random
 import re
 from pathlib import Path
 
-from indexer.documents import Document, read_corpus
+from indexer.ingest.documents import Document, read_corpus
 
 SHARED_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 SUBSETS = ("national-reports", "provincial-2026")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pypdfium2
 
-from indexer.formats import DocumentError, docx, msword, pdf
+from indexer.ingest.formats import DocumentError, docx, msword, pdf
 
 READERS = {".pdf": pdf, ".docx": docx, ".doc": msword, ".wps": msword}
 DEFAULT_FORMATS = Path(__file__).resolve().parents[2].parent / "shared" / "formats"

@@ -23,8 +23,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import SearchEngine, store
-from indexer.documents import iter_corpus_files
+from indexer import SearchEngine
+from indexer.embedded import store
+from indexer.ingest.documents import iter_corpus_files
 
 from .baselines import Fts5Baseline, ScanBaseline, load_indexed_paragraphs
 from .probes import vm_status_kb

@@ -24,8 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from indexer import store
-from indexer.documents import iter_corpus_files
+from indexer.embedded import store
+from indexer.ingest.documents import iter_corpus_files
 
 from .run import REPO_ROOT, SHARED, disk_bytes, log, percentile, run_build
 

@@ -10,7 +10,7 @@ engine's build of the same files:
 
     python -m tests.bench.stock CORPUS INDEX     prints one JSON line
 
-(the paragraphs are read and cleaned by ``indexer.documents`` first and only the indexing is
+(the paragraphs are read and cleaned by ``indexer.ingest.documents`` first and only the indexing is
 timed, so the stock figure does not pay for reading the files; the engine's does).
 """
 
@@ -60,7 +60,7 @@ def search(ix: windex.Index, query: str, limit: int = TOP_K) -> tuple[int, list[
 
 def build_corpus(corpus_dir: Path, index_dir: Path) -> dict:
     """Time ``build`` on every paragraph of a corpus folder (the build baseline)."""
-    from indexer.documents import Document, read_corpus
+    from indexer.ingest.documents import Document, read_corpus
 
     from .probes import vm_status_kb
 

@@ -237,8 +237,8 @@ def table(report: dict) -> str:
 
 
 def recorded_corpus(index: Path) -> Path:
-    from indexer import store
-    from indexer.build import read_meta
+    from indexer.embedded import store
+    from indexer.embedded.build import read_meta
     return Path(read_meta(store.require_generation(index))["corpus"])
 
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from indexer.build import build_index
+from indexer.embedded.build import build_index
 
 from .judged import POOL, JUDGMENTS, Judgments, read_queries, read_tsv, score, write_tsv
 from .systems import SYSTEMS, EngineParams, Systems, apply_engine_params

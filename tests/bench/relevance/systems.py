@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer import SearchEngine
-from indexer import matching
-from indexer.schema import KIND_DOCUMENT
+from indexer.embedded import matching
+from indexer.embedded.schema import KIND_DOCUMENT
 
 from .. import stock
 from ..baselines import Fts5Baseline, load_indexed_paragraphs
@@ -21,7 +21,7 @@ from .judged import DEPTH, paragraph_key
 SYSTEMS = ("engine", "fts5", "stock")
 
 
-# EngineParams field → the constant of indexer/matching.py it overrides
+# EngineParams field → the constant of indexer/embedded/matching.py it overrides
 CONSTANTS = {"k1": "K1", "b": "B", "heading_prior": "HEADING_PRIOR", "lead_lift": "LEAD_LIFT",
              "lead_chars": "LEAD_CHARS", "lead_min_length": "LEAD_MIN_LENGTH"}
 
@@ -51,7 +51,7 @@ def apply_engine_params(params: EngineParams) -> None:
     """Set the engine's ranking constants in this process (matching.py reads them per query)."""
     for name in (*CONSTANTS.values(), "SCORED_FIELDS"):
         if not hasattr(matching, name):
-            raise SystemExit(f"indexer.matching has no {name}: update tests/bench/relevance/systems.py")
+            raise SystemExit(f"indexer.embedded.matching has no {name}: update tests/bench/relevance/systems.py")
     for field, name in CONSTANTS.items():
         value = getattr(params, field)
         if value is not None:

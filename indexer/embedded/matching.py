@@ -33,10 +33,10 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.util.numeric import byte_to_length
 
-from .analysis import literal_grams
-from .arrays import ARRAY_FIELDS, SegmentArrays, arrays_path
-from .errors import IndexVersionError
-from .query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery
+from indexer.analysis import literal_grams
+from indexer.embedded.arrays import ARRAY_FIELDS, SegmentArrays, arrays_path
+from indexer.errors import IndexVersionError
+from indexer.search.query import LITERAL_BONUS, SECTION_BOOST, TITLE_BOOST, ParsedQuery
 
 B, K1 = 0.1, 1.2  # b far below Whoosh's 0.75: long, substantive paragraphs are not pushed down (tests/bench/relevance)
 # A term within the first 20 characters of a paragraph that goes on (30 words or more) is

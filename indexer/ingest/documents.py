@@ -3,7 +3,7 @@
 Reading order of a file: ``readers.choose_reader`` picks a reader by the bytes, then the name.
 ``.txt``/``.md``: bytes → decode_bytes (BOM, strict UTF-8, strict GB18030) → cleanup.clean_lines
 (HTML leftovers, page furniture, broken lines, over-long lines). Other formats: a reader of
-``indexer/formats`` (in a child process) → blocks and declared metadata → cleanup.clean_paragraphs.
+``indexer/ingest/formats`` (in a child process) → blocks and declared metadata → cleanup.clean_paragraphs.
 Then, for every format: duplicate removal → headings and section paths (``outline``) → metadata (title, year,
 date, region, and the official issuer, 文号, dates and source of ``officialmeta``).
 """
@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from indexer import officialmeta, readers
+from indexer.ingest import officialmeta, readers
 from indexer.errors import DocumentError
-from indexer.cleanup import (PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, Cleaned, clean_lines,
+from indexer.ingest.cleanup import (PREAMBLE_END, TABLE_ROW, TERMINAL, DELIVERY_LINE, Cleaned, clean_lines,
                              clean_paragraphs, nfkc_digits)
-from indexer.formats import BODY, HEADING, TITLE, Block, Extracted
-from indexer.outline import Line, Paragraph, cn_small, heading_rank, sectioned
+from indexer.ingest.formats import BODY, HEADING, TITLE, Block, Extracted
+from indexer.ingest.outline import Line, Paragraph, cn_small, heading_rank, sectioned
 
 USER_DICTIONARY = "userdict.txt"
-ABBREVIATION_LIST = "abbreviations.txt"  # the corpus's own abbreviations (indexer/abbreviations.py)
+ABBREVIATION_LIST = "abbreviations.txt"  # the corpus's own abbreviations (indexer/search/abbreviations.py)
 MIN_DUPLICATE = 20
 
 

@@ -19,7 +19,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
-from ..errors import DocumentError
+from indexer.errors import DocumentError
 
 META_KEYS = ("title", "issuer", "doc_number", "date", "published", "source_name")
 

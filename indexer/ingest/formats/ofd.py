@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import ofdkit
 
-from . import BODY, TITLE, Block, DocumentError, Extracted, open_zip
-from .layout import SENTENCE_END, join, starts_paragraph, tidy
+from indexer.ingest.formats import BODY, TITLE, Block, DocumentError, Extracted, open_zip
+from indexer.ingest.formats.layout import SENTENCE_END, join, starts_paragraph, tidy
 
 _PAGE_NUMBER = re.compile(r"^[-—–－\s]*\d{1,4}[-—–－\s]*$|^第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?$")
 _MASTHEAD = re.compile(r"文件$")  # 某某局文件: the red head, not the title

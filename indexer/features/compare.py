@@ -16,8 +16,8 @@ import time
 from collections import Counter, defaultdict
 from difflib import SequenceMatcher
 
-from .analysis import literal_text
-from .series import previous_in_series
+from indexer.analysis import literal_text
+from indexer.features.series import previous_in_series
 
 MIN_SIMILARITY = 0.25
 SECTION_BONUS = 0.05

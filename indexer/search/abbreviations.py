@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .analysis import fold, literal_query_form
+from indexer.analysis import fold, literal_query_form
 
 ABBREVIATIONS_NAME = "abbreviations.txt"  # the corpus's own list, beside userdict.txt
 MAX_PARTS = 8

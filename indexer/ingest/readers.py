@@ -20,8 +20,8 @@ import time
 import zipfile
 from pathlib import PurePosixPath
 
-from .errors import DocumentError
-from .formats import Extracted
+from indexer.errors import DocumentError
+from indexer.ingest.formats import Extracted
 
 TEXT_SUFFIXES = (".txt", ".md")
 READER_BY_SUFFIX = {
@@ -153,7 +153,7 @@ def _limit_memory() -> None:
 
 def load_reader(reader: str):
     """The reader's module, imported on first use; DocumentError when it or a library it needs is missing."""
-    module_name = f"indexer.formats.{reader}"
+    module_name = f"indexer.ingest.formats.{reader}"
     label = FORMAT_NAMES.get(reader, reader)
     try:
         return importlib.import_module(module_name)

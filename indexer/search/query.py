@@ -15,8 +15,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from .analysis import literal_query_form, query_words
-from .errors import QueryError
+from indexer.analysis import literal_query_form, query_words
+from indexer.errors import QueryError
 
 MODES = ("words", "exact")
 MAX_QUERY_CHARS = 200

@@ -21,8 +21,8 @@ from whoosh import index as whoosh_index
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import NO_MERGE, SegmentWriter
 
-from .arrays import ArrayWriter, arrays_path
-from .grams import gram_arrays
+from indexer.embedded.arrays import ArrayWriter, arrays_path
+from indexer.embedded.grams import gram_arrays
 
 POSTINGS_PER_SEGMENT = 24_000_000  # pooled word postings + gram entries (2 a character) a segment holds
 GRAM_SOURCE = "text"  # the stored field whose literal grams a segment's arrays hold

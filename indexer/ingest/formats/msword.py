@@ -21,8 +21,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import DocumentError, Extracted
-from . import docx as docx_reader
+from indexer.ingest.formats import DocumentError, Extracted
+from indexer.ingest.formats import docx as docx_reader
 
 CONVERT_TIMEOUT_SECONDS = 120
 MISSING = "needs LibreOffice (Debian package libreoffice-writer-nogui)"

@@ -23,14 +23,14 @@ from typing import Callable
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
-from . import glossary as corpus_glossary
-from . import store
-from .analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
-from .documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
-from .errors import BuildError
-from .schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, META_KEY, NO_YEAR,
+from indexer.features import glossary as corpus_glossary
+from indexer.embedded import store
+from indexer.analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
+from indexer.ingest.documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
+from indexer.errors import BuildError
+from indexer.embedded.schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, META_KEY, NO_YEAR,
                      SCHEMA_VERSION, make_schema)
-from .writer import FastSegmentWriter, build_parallel, commit_with_segments, open_writer
+from indexer.embedded.writer import FastSegmentWriter, build_parallel, commit_with_segments, open_writer
 
 USERDICT_NAME = "userdict.txt"
 COMPILED_DICTIONARY_NAME = "dictionary.json"  # what searching needs of it (Dictionary.save_compiled)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer.cleanup import TERMINAL
+from indexer.ingest.cleanup import TERMINAL
 
 SECTION_SEPARATOR = " › "
 MAX_HEADING = 40

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .analysis import literal_form, word_spans
-from .query import ParsedQuery
+from indexer.analysis import literal_form, word_spans
+from indexer.search.query import ParsedQuery
 
 SNIPPET_CHARS = 160
 CONTEXT_BEFORE = 24

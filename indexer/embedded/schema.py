@@ -14,7 +14,7 @@ from whoosh import fields
 from whoosh.formats import Frequency
 from whoosh.system import pack_uint
 
-from .analysis import cached_word_spans, word_analyzer, word_spans
+from indexer.analysis import cached_word_spans, word_analyzer, word_spans
 
 SCHEMA_VERSION = "7"  # 6: posting arrays beside each segment; 7: grams only there (grams.py)
 

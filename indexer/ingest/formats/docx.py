@@ -15,8 +15,8 @@ import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
-from . import BODY, HEADING, TABLE_ROW, TITLE, Block, DocumentError, Extracted, open_zip
-from .layout import ABOVE_TITLE, DOC_NUMBER, SENTENCE_END, join, starts_paragraph, tidy
+from indexer.ingest.formats import BODY, HEADING, TABLE_ROW, TITLE, Block, DocumentError, Extracted, open_zip
+from indexer.ingest.formats.layout import ABOVE_TITLE, DOC_NUMBER, SENTENCE_END, join, starts_paragraph, tidy
 
 _TEXT, _TAB, _BREAK, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"

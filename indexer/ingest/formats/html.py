@@ -17,8 +17,8 @@ from charset_normalizer import from_bytes
 from lxml import etree
 from readability import Document as Readability
 
-from . import BODY, HEADING, TABLE_ROW, Block, DocumentError, Extracted
-from .layout import tidy
+from indexer.ingest.formats import BODY, HEADING, TABLE_ROW, Block, DocumentError, Extracted
+from indexer.ingest.formats.layout import tidy
 
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",

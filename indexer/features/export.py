@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 from urllib.parse import urlencode
 
-from .expansion import highlight_query
+from indexer.search.expansion import highlight_query
 
 MAX_ROWS = 10_000
 CHUNK = 500

@@ -20,14 +20,15 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from . import expansion, store
-from .analysis import active_dictionary, normalize, use_dictionary
-from .build import generation_dictionary
-from .matching import Postings, facet_counts, match
-from .errors import IndexVersionError, PolicySearchError, QueryError
-from .query import ParsedQuery, parse_query
-from .schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR, SCHEMA_VERSION
-from .snippets import highlight, snippet
+from indexer.search import expansion
+from indexer.embedded import store
+from indexer.analysis import active_dictionary, normalize, use_dictionary
+from indexer.embedded.build import generation_dictionary
+from indexer.embedded.matching import Postings, facet_counts, match
+from indexer.errors import IndexVersionError, PolicySearchError, QueryError
+from indexer.search.query import ParsedQuery, parse_query
+from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR, SCHEMA_VERSION
+from indexer.search.snippets import highlight, snippet
 
 SORTS = ("relevance", "date")
 OFFICIAL_FIELDS = ("issuer", "doc_number", "date", "published")  # on each hit, from its document

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 
-from . import BODY, TITLE, Block, DocumentError, Extracted
-from .layout import ABOVE_TITLE, SENTENCE_END, join, starts_paragraph, tidy
+from indexer.ingest.formats import BODY, TITLE, Block, DocumentError, Extracted
+from indexer.ingest.formats.layout import ABOVE_TITLE, SENTENCE_END, join, starts_paragraph, tidy
 
 # CPU per page: PDFium 3 ms with embedded fonts, 15 ms with a non-embedded CJK font; this reader
 # adds ~3 ms. A 2,000-page file of the slow kind takes 30 s and 210 MB; past this limit a file is

@@ -19,9 +19,9 @@ from collections import OrderedDict, defaultdict
 
 import ahocorasick
 
-from . import store
-from .analysis import active_dictionary, builtin_dictionary_path, literal_text
-from .series import earlier_in_series, series_key
+from indexer.embedded import store
+from indexer.analysis import active_dictionary, builtin_dictionary_path, literal_text
+from indexer.features.series import earlier_in_series, series_key
 
 MAX_WORDS = 6        # longest run of words that is a candidate phrase
 MAX_CHARS = 16

@@ -25,10 +25,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import abbreviations as abbreviation_lists
-from .analysis import fold, literal_query_form
-from .documents import Document, iter_corpus_files, read_document
-from .outline import SECTION_SEPARATOR
+from indexer.search import abbreviations as abbreviation_lists
+from indexer.analysis import fold, literal_query_form
+from indexer.ingest.documents import Document, iter_corpus_files, read_document
+from indexer.ingest.outline import SECTION_SEPARATOR
 
 GLOSSARY_FILE = "glossary.json"
 GLOSSARY_VERSION = 1

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import glossary as corpus_glossary
-from .abbreviations import Expansion
-from .analysis import fold, literal_form, literal_query_form, query_words, word_spans
-from .matching import Matches, match, rank
-from .query import ParsedQuery, Term
+from indexer.features import glossary as corpus_glossary
+from indexer.search.abbreviations import Expansion
+from indexer.analysis import fold, literal_form, literal_query_form, query_words, word_spans
+from indexer.embedded.matching import Matches, match, rank
+from indexer.search.query import ParsedQuery, Term
 
 MAX_GROUPS = 36  # OR-groups expansions may grow a query to (distribution multiplies them);
 # the terms of a group that would pass it are left unexpanded

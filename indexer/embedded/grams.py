@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .analysis import literal_text
+from indexer.analysis import literal_text
 
 _SHIFT = 22  # code points are < 2**21; the second one is stored plus one
 _LOW = (1 << _SHIFT) - 1

@@ -13,11 +13,11 @@ import io
 import time
 from collections import defaultdict
 
-from .errors import QueryError
-from .matching import match
-from .query import parse_query
-from .search import filter_query
-from .analysis import literal_text
+from indexer.errors import QueryError
+from indexer.embedded.matching import match
+from indexer.search.query import parse_query
+from indexer.embedded.engine import filter_query
+from indexer.analysis import literal_text
 
 BY = ("year", "region")
 MAX_QUERIES = 6

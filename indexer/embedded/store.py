@@ -24,7 +24,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BuildLockedError, IndexNotFoundError
+from indexer.errors import BuildLockedError, IndexNotFoundError
 
 PAUSE_ENV = "POLICY_SEARCH_TEST_PAUSE"
 CURRENT = "current"

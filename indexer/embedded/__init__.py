@@ -1,0 +1,1 @@
+"""The embedded backend: a Whoosh index on local disk with NumPy posting arrays."""

@@ -1,0 +1,1 @@
+"""Ingest: files → text blocks → cleaned paragraphs, outline and official metadata."""

@@ -1,0 +1,1 @@
+"""Backend-independent search: query syntax, ranking constants, snippets, expansion."""
