@@ -25,11 +25,12 @@ CLOSE_BRACKETS = "〕]］）)﹞】"
 _OPEN = re.escape(OPEN_BRACKETS)
 _CLOSE = re.escape(CLOSE_BRACKETS)
 DOC_NUMBER = re.compile(
-    rf"([\u4e00-\u9fff]{{1,14}})\s*[{_OPEN}]\s*((?:19|20)\d{{2}})\s*[{_CLOSE}]\s*第?\s*(\d{{1,5}})\s*号")
-# Words that end up before a number's issuer code when the code is read greedily (按国办发…).
+    rf"([\u4e00-\u9fff]{{1,14}})\s*[{_OPEN}]\s*((?:19|20|１９|２０)\d{{2}})\s*[{_CLOSE}]\s*第?\s*(\d{{1,5}})\s*号")
+# Words that end up before a number's issuer code when the code is read greedily (请按照国办发…):
+# the code starts after the last of them.
 _LEADING_WORDS = re.compile(
-    r"^(?:(?:按照|依照|根据|参照|按|依|据|见|和|及|与|以及|或|即|的|为|是|在|对|将|等|并|"
-    r"印发|转发|下发|简称|文件|规定|执行|通知|精神|同时|号文|号|原|简称为)+)")
+    r"按照|依照|根据|参照|按|依|据|见|和|及|与|或|即|的|为|是|在|对|将|等|并|请|印发|转发|下发|"
+    r"简称|件|规定|执行|通知|精神|同时|号|原|经|由|以|于|从|把|向|给|如|落实|贯彻")
 DOCUMENT_TYPES = (
     "法", "法典", "条例", "规定", "办法", "细则", "规则", "决定", "决议", "通知", "意见", "解释",
     "批复", "答复", "复函", "函", "请示", "报告", "方案", "规划", "纲要", "标准", "规范", "公约",
@@ -120,7 +121,7 @@ def _in_paragraph(para: int, text: str, own: str | None, head: bool) -> list[Ref
 
 
 _NUMBER_CORE = re.compile(
-    rf"[{_OPEN}]\s*(?:19|20)\d{{2}}\s*[{_CLOSE}]\s*第?\s*\d{{1,5}}\s*号")
+    rf"[{_OPEN}]\s*(?:19|20|１９|２０)\d{{2}}\s*[{_CLOSE}]\s*第?\s*\d{{1,5}}\s*号")
 _HAN_TAIL = re.compile(r"[\u4e00-\u9fff]{1,14}\s*$")
 
 
@@ -204,13 +205,15 @@ def _number_start(match: re.Match) -> int:
 
 
 def _issuer_code(prefix: str) -> str:
-    code = _LEADING_WORDS.sub("", prefix)
-    return code or prefix
+    cut = 0
+    for word in _LEADING_WORDS.finditer(prefix):
+        cut = word.end()
+    return prefix[cut:] or prefix
 
 
 def canonical_number(match: re.Match) -> str:
     """A matched 文号 written with 〔〕 brackets and without leading function words."""
-    return f"{_issuer_code(match.group(1))}〔{match.group(2)}〕{int(match.group(3))}号"
+    return f"{_issuer_code(match.group(1))}〔{int(match.group(2))}〕{int(match.group(3))}号"
 
 
 # ---------------------------------------------------------------- folding
@@ -251,7 +254,7 @@ def fold_number(number: str) -> str:
     match = DOC_NUMBER.search(text)
     if match is None:
         return text
-    return f"{match.group(1)}〔{match.group(2)}〕{int(match.group(3))}号"
+    return f"{match.group(1)}〔{int(match.group(2))}〕{int(match.group(3))}号"
 
 
 # ---------------------------------------------------------------- resolution
@@ -279,7 +282,7 @@ class Resolver:
             if inner:  # a notice that issues X is where the corpus holds X
                 keys += title_keys(inner)
             for key in dict.fromkeys(keys):
-                if len(key) >= 4:
+                if len(key) >= 2:
                     self.by_title.setdefault(key, []).append(document)
 
     def resolve(self, reference: Reference, citing: str) -> None:

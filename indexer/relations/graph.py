@@ -237,3 +237,42 @@ def for_generation(generation: Path) -> RelationGraph:
             _GRAPHS.clear()  # only the live generation is asked for
             _GRAPHS[generation] = graph
     return graph
+
+
+# ---------------------------------------------------------------- what search needs
+
+def check_status(code: str) -> str:
+    """``code`` if it is a status search can filter on, else a ValueError saying which are."""
+    if code not in validity.STATUSES:
+        raise ValueError(f"unknown status {str(code)[:40]!r}: use "
+                         + ", ".join(validity.STATUSES))
+    return code
+
+
+def hit_fields(relations: RelationGraph, doc_id: str) -> dict:
+    """The fields every hit carries: its document's status and how many documents cite it."""
+    found = relations.status(doc_id)
+    return {"status": found["status"], "status_label": found["label"],
+            "cited_by": relations.cited_by_count(doc_id)}
+
+
+def only_status(relations: RelationGraph, code: str, within: list[str] | None) -> list[str]:
+    """The documents (of ``within``, when given) whose status is ``code``: the filter every
+    backend applies as a set of allowed document ids."""
+    allowed = relations.with_status(check_status(code))
+    if within is None:
+        return allowed
+    keep = set(allowed)
+    return [doc_id for doc_id in within if doc_id in keep]
+
+
+def status_facet(relations: RelationGraph, doc_counts: dict[str, int]) -> list[dict]:
+    """Hits and documents per status, in STATUSES order, for the documents of ``doc_counts``."""
+    statuses = relations.statuses()
+    hits, documents = {}, {}
+    for doc_id, count in doc_counts.items():
+        code = (statuses.get(doc_id) or {}).get("status", "unknown")
+        hits[code] = hits.get(code, 0) + count
+        documents[code] = documents.get(code, 0) + 1
+    return [{"status": code, "label": validity.LABELS[code], "count": hits[code],
+             "docs": documents[code]} for code in validity.STATUSES if code in hits]
