@@ -148,10 +148,16 @@ class RelationGraph:
             for kind, into in (("repeals", self.repealed_by), ("amends", self.amended_by)):
                 for act in doc.get(kind, []):
                     for target in doc["refs"][act["ref"]]["targets"]:
-                        if target != doc_id:
+                        if target != doc_id and not self._later(target, doc):
                             into.setdefault(target, []).append((doc_id, act))
         self._statuses: tuple[str, dict[str, dict]] = ("", {})
         self._lock = threading.Lock()
+
+    def _later(self, target: str, actor: dict) -> bool:
+        """Whether ``target`` was issued after ``actor``: then a repeal or amendment that names
+        its title meant an earlier text of the same name (人民检察院刑事诉讼规则 1999 / 2019)."""
+        issued = (self.docs.get(target) or {}).get("date")
+        return bool(issued and actor.get("date") and issued > actor["date"])
 
     def cited_by_count(self, doc_id: str) -> int:
         """How many documents cite ``doc_id``."""
@@ -180,8 +186,11 @@ class RelationGraph:
         return [doc_id for doc_id, s in self.statuses(today).items() if s["status"] == code]
 
     def _acts(self, acts: dict, doc_id: str) -> list[dict]:
-        found = []
+        found, seen = [], set()
         for actor, act in acts.get(doc_id, []):
+            if actor in seen:  # a title and its body both say it (关于修改《X》的决定: 将《X》…)
+                continue
+            seen.add(actor)
             doc = self.docs[actor]
             found.append({"doc_id": actor, "title": doc.get("title", ""), "para": act["para"],
                           "text": act["text"], "from": _act_date(doc)})
@@ -207,7 +216,8 @@ class RelationGraph:
             entry = self.docs[citing]["refs"][index]
             cited_by.append({"doc_id": citing, **describe(citing), "para": entry["para"],
                              "context": entry["context"]})
-        cited_by.sort(key=lambda c: (c.get("date") or "", c["doc_id"], -c["para"]), reverse=True)
+        cited_by.sort(key=lambda c: (c.get("date") or str(c.get("year") or ""), c["doc_id"], -c["para"]),
+                      reverse=True)
         return {"doc_id": doc_id, "status": self.status(doc_id), "cites": cites,
                 "cited_by": cited_by,
                 "counts": {"cites": len(cites),

@@ -26,7 +26,7 @@ LABELS = {"current": "现行有效", "pending": "尚未施行", "repealed": "已
           "amended": "已修改", "unknown": "时效未知"}
 SELF = (r"本(?:实施细则|实施办法|暂行办法|暂行规定|暂行条例|法|条例|规定|办法|细则|规则|决定|决议|"
         r"通知|意见|解释|批复|方案|规划|措施|规程|准则|标准|修正案|政策|文件|公告|通告|指南|制度|"
-        r"令|答复|复函|指引|纲要|计划|清单|目录|章程|守则|导则)")
+        r"令|答复|复函|指引|纲要|计划|清单|目录|章程|守则|导则|规范|要点|细则|公约|协定|议定书)")
 _CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "两": 2}
 _DATE = (r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
@@ -40,7 +40,8 @@ REPEAL_WORDS = re.compile(r"(?:同时|予以|一并|即行|即|也|自行|相应
 AMEND_NEAR = re.compile(
     r"^[^。；]{0,30}?(?:作(?:出)?(?:如下|以下)修改|修改为|进行修改|予以修改|作(?:出)?修改|修正为)")
 _AUTHORITY = re.compile(r"(?:根据|依据|依照|按照|参照|遵照|对照|适用)")
-LIST_INTRO = re.compile(r"(?:废止|修改|修正)[^。]{0,20}(?:下列|以下|如下)[^。]{0,30}[：:]\s*$")
+LIST_INTRO = re.compile(r"(?:(?:废止|修改|修正)[^。]{0,20}(?:下列|以下|如下)|(?:下列|以下|如下)"
+                        r"[^。]{0,20}(?:废止|修改|修正))[^。]{0,30}[：:]\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}\s*[.．、]|[一二三四五六七八九十百]{1,4}\s*、|[（(]\s*(?:\d{1,3}|[一二三四五六七八九十]{1,3})\s*[）)])?\s*")
 _AMENDMENT_TITLE = re.compile(r"^(.{2,60}?)修正案(?:[（(][^（）()]{1,12}[）)])?$")
 _AMEND_TITLE = re.compile(r"关于修改")
@@ -110,8 +111,7 @@ def read_statements(paragraphs: list[tuple[int, str]], references: list[Referenc
             repeals += _repeals_in(text, para, references, indexes, spans)
             amends += _amends_in(text, para, references, indexes)
         if ("：" in text or ":" in text) and LIST_INTRO.search(text):
-            list_mode = "amends" if re.search(r"修改|修正", text.rsplit("下列", 1)[0][-12:]
-                                               + text[-20:]) and "废止" not in text else "repeals"
+            list_mode = "repeals" if "废止" in text else "amends"
             continue
         item = _list_item(text, references, indexes)
         if item is not None and (list_mode or repeal_title):
