@@ -139,12 +139,14 @@ class RelationGraph:
         self.docs: dict[str, dict] = data.get("docs", {}) if data.get("format") == FORMAT else {}
         self.available = bool(self.docs)
         self.cited_by: dict[str, list[tuple[str, int]]] = {}
+        self.cites: dict[str, set[str]] = {}
         self.repealed_by: dict[str, list[tuple[str, dict]]] = {}
         self.amended_by: dict[str, list[tuple[str, dict]]] = {}
         for doc_id, doc in self.docs.items():
             for index, entry in enumerate(doc["refs"]):
                 for target in entry["targets"]:
                     self.cited_by.setdefault(target, []).append((doc_id, index))
+                    self.cites.setdefault(doc_id, set()).add(target)
             for kind, into in (("repeals", self.repealed_by), ("amends", self.amended_by)):
                 for act in doc.get(kind, []):
                     for target in doc["refs"][act["ref"]]["targets"]:
@@ -175,7 +177,8 @@ class RelationGraph:
             if day == today.isoformat():
                 return cached
         computed = {doc_id: validity.status(doc, self._acts(self.repealed_by, doc_id),
-                                            self._acts(self.amended_by, doc_id), today)
+                                            self._acts(self.amended_by, doc_id, amends=True),
+                                            today)
                     for doc_id, doc in self.docs.items()}
         with self._lock:
             self._statuses = (today.isoformat(), computed)
@@ -185,15 +188,25 @@ class RelationGraph:
         """Ids of the documents whose status is ``code`` (one of validity.STATUSES)."""
         return [doc_id for doc_id, s in self.statuses(today).items() if s["status"] == code]
 
-    def _acts(self, acts: dict, doc_id: str) -> list[dict]:
+    def _acts(self, acts: dict, doc_id: str, amends: bool = False) -> list[dict]:
+        """The repeals (or amendments) of ``doc_id`` that concern this text of it."""
         found, seen = [], set()
+        issued = self.docs[doc_id].get("date")
         for actor, act in acts.get(doc_id, []):
             if actor in seen:  # a title and its body both say it (关于修改《X》的决定: 将《X》…)
                 continue
             seen.add(actor)
             doc = self.docs[actor]
+            since = _act_date(doc)
+            if issued and since and issued > since:
+                continue  # this text came after the act: the act meant an earlier text
+            if amends and actor in self.cites.get(doc_id, ()):
+                continue  # the text lists the amendment (…《刑法修正案（十二）》修正): it holds it
+            adopted = min(d for d in (doc.get("date"), since, "9999") if d)
+            if amends and issued and issued >= adopted:
+                continue  # a text of the day the amendment was adopted, or later, includes it
             found.append({"doc_id": actor, "title": doc.get("title", ""), "para": act["para"],
-                          "text": act["text"], "from": _act_date(doc)})
+                          "text": act["text"], "from": since})
         return found
 
     def citations(self, doc_id: str, describe) -> dict | None:

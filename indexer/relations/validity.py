@@ -34,11 +34,12 @@ _DATE = (r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
 _ON_ISSUE = r"(?:公布|发布|印发|颁布|下发|通过|签发|公告|成文)之日"
 EFFECTIVE = re.compile(
     rf"{SELF}[^。；]{{0,40}}?自\s*({_DATE}|{_ON_ISSUE})\s*起\s*(?:施行|实施|执行|生效|试行|开始施行)")
+# 本通知有效期… or 本办法自…起施行，有效期…: never a licence's 有效期 later in the sentence
 EXPIRY = re.compile(
-    rf"{SELF}[^。]{{0,80}}?有效期(?:为|至|截至|到)?\s*(?:({_DATE})|(\d{{1,2}}|[一二三四五六七八九十两]{{1,3}})\s*年)")
+    rf"{SELF}(?:[^。；，,]{{0,6}}?|[^。；]{{0,40}}?(?:施行|实施|执行)\s*[，,])\s*有效期(?:为|至|截至|到)?\s*(?:({_DATE})|(\d{{1,2}}|[一二三四五六七八九十两]{{1,3}})\s*年)")
 REPEAL_WORDS = re.compile(r"(?:同时|予以|一并|即行|即|也|自行|相应)?(?:废止|不再执行|不再适用)")
-AMEND_NEAR = re.compile(
-    r"^[^。；]{0,30}?(?:作(?:出)?(?:如下|以下)修改|修改为|进行修改|予以修改|作(?:出)?修改|修正为)")
+AMEND_NEAR = re.compile(  # 将《X》第三条修改为, but not 将《X》第三条的罪名由…修改为
+    r"[^。；由]{0,30}?(?:作(?:出)?(?:如下|以下)修改|修改为|进行修改|予以修改|作(?:出)?修改|修正为)")
 _AUTHORITY = re.compile(r"(?:根据|依据|依照|按照|参照|遵照|对照|适用)")
 LIST_INTRO = re.compile(r"(?:(?:废止|修改|修正)[^。]{0,20}(?:下列|以下|如下)|(?:下列|以下|如下)"
                         r"[^。]{0,20}(?:废止|修改|修正))[^。]{0,30}[：:]\s*$")
@@ -46,6 +47,7 @@ LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}\s*[.．、]|[一二三四五六七八九
 _AMENDMENT_TITLE = re.compile(r"^(.{2,60}?)修正案(?:[（(][^（）()]{1,12}[）)])?$")
 _AMEND_TITLE = re.compile(r"关于修改")
 _REPEAL_TITLE = re.compile(r"废止")
+_PART = re.compile(r"第[一二三四五六七八九十百零〇\d]+[条款项]")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 
 
@@ -114,6 +116,8 @@ def read_statements(paragraphs: list[tuple[int, str]], references: list[Referenc
             list_mode = "repeals" if "废止" in text else "amends"
             continue
         item = _list_item(text, references, indexes)
+        if item is not None and list_mode == "amends" and not _names_only(text, references[item[0]]):
+            item = None  # 一、将《X》第三条的罪名由…修改为…: the sentence rules decide
         if item is not None and (list_mode or repeal_title):
             kind = list_mode or "repeals"
             target = repeals if kind == "repeals" else amends
@@ -176,6 +180,8 @@ def _repeals_in(text, para, references, indexes, spans) -> list[dict]:
             clause = text[_clause_start(text, reference.start, begin):reference.start]
             if _AUTHORITY.search(clause):
                 continue  # 根据《X》…废止: X is the authority, not what is repealed
+            if _PART.search(text, reference.end, match.start()):
+                continue  # 《X》第一条第二款…不再适用: a part of X, not X
             chosen.append(index)
         if chosen:
             sentence = _sentence(text, begin, match.end())
@@ -205,6 +211,12 @@ def _list_item(text: str, references: list[Reference], indexes: list[int]) -> li
     if first.start > lead + 2:
         return None
     return [i for i in indexes if references[i].start == first.start]
+
+
+def _names_only(text: str, reference: Reference) -> bool:
+    """Whether a list item is just a name (一、《X》（2001年通过）), as amendment lists head
+    the changes to each document."""
+    return len(text.strip()) - (reference.end - reference.start) <= 30
 
 
 def _sentence_start(text: str, position: int) -> int:
