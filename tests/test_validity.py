@@ -14,7 +14,8 @@ from indexer.cli import main
 from indexer.embedded import store
 from indexer.ingest.documents import make_doc_id, read_document
 from indexer.relations import graph
-from indexer.relations.validity import parse_date
+from indexer.relations.citations import find_references
+from indexer.relations.validity import parse_date, read_statements
 
 from conftest import app_over
 
@@ -209,3 +210,51 @@ def test_real_repeals_of_the_laws_corpus(tmp_path):
     assert found == {(make_doc_id(a), make_doc_id(b), when) for a, b, when in REAL_REPEALS}
     for repealing, _, _ in REAL_REPEALS:
         assert relations.status(make_doc_id(repealing), TODAY)["status"] == "current"
+
+
+# ---------------------------------------------------------------- what is not a statement
+
+def statements(*paragraphs: str, title: str = "某市某办法") -> dict:
+    numbered = list(enumerate(paragraphs, 1))
+    return read_statements(numbered, find_references(numbered), title)
+
+
+def test_a_licence_term_is_not_the_documents_expiry():
+    assert statements("对具备本条例规定条件的，准予延续，延续执业注册有效期为5年；")["expiry"] is None
+    assert statements("本办法自2020年1月1日起施行，有效期5年。")["expiry"] == {
+        "date": None, "years": 5, "para": 1, "text": "本办法自2020年1月1日起施行，有效期5年。"}
+
+
+def test_a_part_that_no_longer_applies_is_not_a_repeal():
+    found = statements("自本决定实施之日起，《关于审理某类案件的解释》（法释〔2015〕11号）"
+                       "第一条第一款规定的数额标准不再适用。")
+    assert found["repeals"] == []
+
+
+def test_renaming_a_crime_is_not_amending_the_law_but_rewording_an_article_is():
+    assert statements("将《中华人民共和国刑法》第一百六十九条的罪名由“甲罪”修改为“乙罪”。")["amends"] == []
+    amends = statements("一、将《某市古树名木保护条例》第二条修改为：“古树应当挂牌。”")["amends"]
+    assert [(a["ref"], a["para"]) for a in amends] == [(0, 1)]
+
+
+def test_an_amendment_the_text_already_lists_leaves_it_current(tmp_path):
+    law = {"title": "某市绿化条例", "date": "2023-12-29", "content_hash": "1"}
+    amendment = {"title": "某市绿化条例修正案（二）", "date": "2024-03-01", "content_hash": "2"}
+    docs = {
+        "law": graph.extract(law, [(1, "某市绿化条例"), (2, "2023年12月29日 某市人大常委会通过的"
+                                                       "《某市绿化条例修正案（二）》修正"),
+                                   (3, "第九条 本条例自2010年1月1日起施行。")]),
+        "amendment": graph.extract(amendment, [(1, "某市绿化条例修正案（二）"),
+                                               (2, "本修正案自2024年3月1日起施行。")]),
+    }
+    graph.resolve(docs)
+    assert docs["amendment"]["amends"][0]["text"] == "某市绿化条例修正案（二）"
+    (tmp_path / graph.FILE_NAME).write_text(
+        json.dumps({"format": graph.FORMAT, "docs": docs}, ensure_ascii=False), encoding="utf-8")
+    relations = graph.RelationGraph(tmp_path)
+    assert relations.status("law", TODAY)["status"] == "current"
+    # the same amendment against a text that does not list it: amended
+    docs["law"]["refs"], docs["law"]["date"] = [], "2020-01-01"
+    (tmp_path / graph.FILE_NAME).write_text(
+        json.dumps({"format": graph.FORMAT, "docs": docs}, ensure_ascii=False), encoding="utf-8")
+    assert graph.RelationGraph(tmp_path).status("law", TODAY)["status"] == "amended"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from indexer.relations import validity
 from indexer.relations.citations import Candidate, Reference, Resolver, excerpt, find_references
 
 FILE_NAME = "relations.json"
-FORMAT = 1  # raise when extraction changes: a build then re-reads every document
+FORMAT = 2  # raise when extraction changes: a build then re-reads every document
 KIND_DOCUMENT, KIND_PARAGRAPH = "d", "p"  # as indexer.embedded.schema (not imported: no cycle)
 
 
@@ -102,7 +103,20 @@ def extract(record: dict, paragraphs: list[tuple[int, str]]) -> dict:
         entry["context"] = excerpt(texts.get(reference.para, title), reference.start, reference.end)
         refs.append(entry)
     return {"hash": record.get("content_hash"), "title": title, "date": _date(record),
-            "doc_number": record.get("doc_number"), "refs": refs, **statements}
+            "adopted": _adopted(paragraphs), "doc_number": record.get("doc_number"),
+            "refs": refs, **statements}
+
+
+_HEAD_DATE = re.compile(r"^\s*(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
+
+
+def _adopted(paragraphs: list[tuple[int, str]]) -> str | None:
+    """The first date heading a document (2020年12月23日 …会议通过): when it was adopted."""
+    for _, text in paragraphs[:6]:
+        match = _HEAD_DATE.match(text)
+        if match:
+            return validity.parse_date(match.group(1))
+    return None
 
 
 def resolve(docs: dict[str, dict]) -> dict:
@@ -202,7 +216,7 @@ class RelationGraph:
                 continue  # this text came after the act: the act meant an earlier text
             if amends and actor in self.cites.get(doc_id, ()):
                 continue  # the text lists the amendment (…《刑法修正案（十二）》修正): it holds it
-            adopted = min(d for d in (doc.get("date"), since, "9999") if d)
+            adopted = min(d for d in (doc.get("adopted"), doc.get("date"), since, "9999") if d)
             if amends and issued and issued >= adopted:
                 continue  # a text of the day the amendment was adopted, or later, includes it
             found.append({"doc_id": actor, "title": doc.get("title", ""), "para": act["para"],
