@@ -201,7 +201,7 @@ class SearchEngine:
             **{key: record.get(key) for key in OFFICIAL_FIELDS},
             "group": "expansion" if wider else "query",
             "matched_by": expansion.matched_by(text, parsed, expanded, wider is not None),
-            **relations_graph.hit_fields(self.relations(), stored["doc_id"]),
+            **relations_graph.hit_fields(self._relations_now(), stored["doc_id"]),
         }
 
     def _issued_by(self, searcher, issuer: str) -> list[str]:
@@ -231,18 +231,23 @@ class SearchEngine:
                  for year, count in year_counts.items() if year != NO_YEAR]
         years.sort(key=lambda y: -y["year"])
         return {"docs": docs, "years": years,
-                "status": relations_graph.status_facet(self.relations(), doc_counts)}
+                "status": relations_graph.status_facet(self._relations_now(), doc_counts)}
 
     # ------------------------------------------------------------ relations
 
     def relations(self) -> relations_graph.RelationGraph:
         """The citations and statuses of the live generation (indexer/relations/graph.py)."""
         self.searcher()
+        return self._relations_now()
+
+    def _relations_now(self) -> relations_graph.RelationGraph:
+        # The generation of the searcher this request already holds: asking for the searcher
+        # again could reopen it under the request when a build has just published.
         return relations_graph.for_generation(self._local.generation)
 
     def _with_status(self, status: str, within: list[str] | None) -> list[str]:
         try:
-            return relations_graph.only_status(self.relations(), status, within)
+            return relations_graph.only_status(self._relations_now(), status, within)
         except ValueError as error:
             raise QueryError(str(error)) from None
 
@@ -250,8 +255,8 @@ class SearchEngine:
         """What a document cites and what cites it, with its status (None for an unknown id)."""
         if not isinstance(doc_id, str) or not DOC_ID_PATTERN.fullmatch(doc_id):
             return None
-        relations = self.relations()
         records = self._records_by_id(self.searcher())
+        relations = self._relations_now()
         if doc_id not in records:
             return None
 

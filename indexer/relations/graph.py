@@ -271,8 +271,9 @@ def for_generation(generation: Path) -> RelationGraph:
     if graph is None:
         graph = RelationGraph(generation)
         with _GRAPHS_LOCK:
-            _GRAPHS.clear()  # only the live generation is asked for
             _GRAPHS[generation] = graph
+            while len(_GRAPHS) > 2:  # the live one, and the one requests begun before a swap hold
+                del _GRAPHS[next(iter(_GRAPHS))]
     return graph
 
 
