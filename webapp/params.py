@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
+from indexer.relations.validity import STATUSES
+
 MODES = ("words", "exact")
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 1000
@@ -22,7 +24,6 @@ DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort", "issuer",
                "expand", "status")
-STATUSES = ("current", "pending", "repealed", "expired", "amended", "unknown")  # validity.STATUSES
 MAX_ISSUER_CHARS = 100
 
 
