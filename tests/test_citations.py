@@ -329,3 +329,45 @@ def test_real_citations_resolve_to_the_documents_named(tmp_path):
     assert (first["title"], first["number"], first["targets"]) == (
         "最高人民法院关于审理劳动争议案件适用法律问题的解释（一）", "法释〔2020〕26号",
         [make_doc_id("司法解释/最高人民法院关于审理劳动争议案件适用法律问题的解释（一）(2020-12-29).txt")])
+
+
+# ---------------------------------------------------------------- in a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+def test_following_citations_and_the_status_facet_in_chromium(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from load.server import production_server
+
+    corpus = written_corpus_in(tmp_path / "corpus", {
+        "notice.txt": NOTICE, "measures.txt": MEASURES, "regulation.txt": REGULATION})
+    index = tmp_path / "index"
+    build_index(corpus, index)
+    with production_server(index, corpus, threads=2) as server, \
+            sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        problems = []
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.goto(f"{server.base}/doc/{NOTICE_ID}")
+        assert page.locator("#cited-by .citing").all_inner_texts() == [
+            "某市城市绿地条例", "某市人民政府关于印发城市绿地养护办法的通知",
+            "某市人民政府关于印发城市绿地养护办法的通知"]
+        page.locator("#cited-by .citing").first.click()
+        page.wait_for_url(f"**/doc/{REGULATION_ID}#p3")
+        assert page.evaluate("document.querySelector(':target').id") == "p3"
+        assert page.locator(".relations .status-badge").inner_text() == "现行有效"
+        page.locator(".cites .cite-target").first.click()  # back to the notice it cites
+        page.wait_for_url(f"**/doc/{NOTICE_ID}")
+        page.goto(f"{server.base}/search?q=城市绿地")
+        page.locator(".facet-status a", has_text="已废止").click()
+        page.wait_for_url("**status=repealed*")
+        assert set(page.locator(".hit-title").all_inner_texts()) == {"某市人民政府关于印发城市绿地养护办法的通知"}
+        assert page.locator(".hit .status-badge").first.inner_text() == "已废止"
+        assert problems == []
+        browser.close()
