@@ -258,3 +258,18 @@ def test_an_amendment_the_text_already_lists_leaves_it_current(tmp_path):
     (tmp_path / graph.FILE_NAME).write_text(
         json.dumps({"format": graph.FORMAT, "docs": docs}, ensure_ascii=False), encoding="utf-8")
     assert graph.RelationGraph(tmp_path).status("law", TODAY)["status"] == "amended"
+
+
+def test_a_title_that_is_no_paragraph_still_states_what_it_amends(tmp_path):
+    docs = {
+        "decision": graph.extract(
+            {"title": "关于修改《某市绿化条例》的决定", "date": "2022-09-01", "content_hash": "1"},
+            [(1, "市人大常委会决定作如下修改。"), (2, "本决定自2022年10月1日起施行。")]),
+        "law": graph.extract({"title": "某市绿化条例", "date": "2015-03-01", "content_hash": "2"},
+                             [(1, "某市绿化条例"), (2, "本条例自2015年5月1日起施行。")]),
+    }
+    graph.resolve(docs)
+    first = docs["decision"]["refs"][0]
+    assert (first["title"], first["para"], first["context"], first["targets"]) == (
+        "某市绿化条例", 0, "关于修改《某市绿化条例》的决定", ["law"])
+    assert [a["ref"] for a in docs["decision"]["amends"]] == [0]

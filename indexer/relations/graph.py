@@ -89,8 +89,9 @@ def extract(record: dict, paragraphs: list[tuple[int, str]]) -> dict:
     texts = dict(paragraphs)
     first = paragraphs[0][0] if paragraphs else 0
     if not paragraphs or texts.get(first, "").strip() != title.strip():
-        # the title is not a paragraph of its own: what it names (关于修改《X》的决定) counts too
-        references = validity.title_references(title, first) + references
+        # the title is not a paragraph of its own: what it names (关于修改《X》的决定) counts too,
+        # placed in "paragraph 0", the title
+        references = validity.title_references(title, 0) + references
     elif validity.title_amendment(title):
         references = validity.title_references(title, first)[-1:] + references
     statements = validity.read_statements(paragraphs, references, title)
