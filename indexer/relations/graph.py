@@ -23,7 +23,7 @@ from indexer.relations import validity
 from indexer.relations.citations import Candidate, Reference, Resolver, excerpt, find_references
 
 FILE_NAME = "relations.json"
-FORMAT = 2  # raise when extraction changes: a build then re-reads every document
+FORMAT = 3  # raise when extraction changes: a build then re-reads every document
 KIND_DOCUMENT, KIND_PARAGRAPH = "d", "p"  # as indexer.embedded.schema (not imported: no cycle)
 
 
