@@ -7,7 +7,6 @@ reading its files), never computed with the code under test.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -371,3 +370,8 @@ def test_following_citations_and_the_status_facet_in_chromium(tmp_path):
         assert page.locator(".hit .status-badge").first.inner_text() == "已废止"
         assert problems == []
         browser.close()
+
+
+def test_a_number_after_and_is_another_document():
+    assert found("依照《城市绿地条例》和国办发〔2018〕115号执行") == [
+        ("城市绿地条例", None, None, 2, 10), (None, "国办发〔2018〕115号", None, 11, 24)]

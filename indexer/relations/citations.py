@@ -184,14 +184,21 @@ def wrapped_title(title: str) -> str | None:
     return inner
 
 
+_BEFORE_NUMBER = re.compile(r"\s*[（(]\s*(?:以下简称[^，,）)]{0,12}[，,]\s*)?")
+_AFTER_NUMBER = re.compile(r"\s*(?:文)?\s*[）)]?")
+
+
 def _number_after(text: str, end: int) -> tuple[str, int] | None:
-    """The 文号 right after a title: 《…》（国办发〔2018〕115号） or 《…》国办发〔2018〕115号."""
-    match = re.compile(rf"\s*[（(]?\s*(?:以下简称[^，,）)]{{0,12}}[，,]\s*)?").match(text, end)
+    """The 文号 in brackets right after a title: 《…》（国办发〔2018〕115号）; not 《…》和国办发… (two
+    documents)."""
+    match = _BEFORE_NUMBER.match(text, end)
+    if match is None:
+        return None
     rest = match.end()
     number = DOC_NUMBER.match(text, rest)
     if number is None:
         return None
-    close = re.compile(r"\s*(?:文)?\s*[）)]?").match(text, number.end())
+    close = _AFTER_NUMBER.match(text, number.end())
     return canonical_number(number), close.end()
 
 

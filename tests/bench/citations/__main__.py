@@ -77,7 +77,7 @@ def main() -> None:
     read_seconds = time.monotonic() - started
     docs = {d.doc_id: graph.extract(record(d), [(p.para, p.text) for p in d.paragraphs])
             for d in documents.values()}
-    counts = graph.resolve(docs)
+    graph.resolve(docs)
     by_source = {d.source: d.doc_id for d in documents.values()}
     print(f"read {len(documents)} documents in {read_seconds:.0f} s; extraction and resolution "
           f"{time.monotonic() - started - read_seconds:.1f} s")
