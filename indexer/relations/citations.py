@@ -306,22 +306,8 @@ class Resolver:
             self._resolve_title(reference, citing)
 
     def _by_number(self, number: str) -> list[Candidate]:
-        folded = fold_number(number)
-        exact = self.by_number.get(folded, [])
-        if exact:
-            return exact
-        # A code read with a word before it (根据国办发〔…〕): the document's code ends it.
-        match = DOC_NUMBER.search(folded)
-        if match is None:
-            return []
-        tail = folded[len(match.group(1)):]
-        prefix = match.group(1)
-        found = []
-        for cut in range(1, len(prefix) - 1):
-            found = self.by_number.get(prefix[cut:] + tail, [])
-            if found:
-                break
-        return found
+        # exactly (folded): a code that only ends the same (办函 / 国办函) is another office's
+        return self.by_number.get(fold_number(number), [])
 
     def _resolve_title(self, reference: Reference, citing: str) -> None:
         for key in title_keys(reference.title):
