@@ -15,6 +15,7 @@ from indexer.embedded import store
 from indexer.embedded.build import BuildSummary, build_index
 from indexer.errors import PolicySearchError
 from indexer.embedded.engine import SearchEngine
+from indexer.relations.validity import STATUSES
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = os.path.join("var", "index")
@@ -97,23 +98,26 @@ def describe_build(summary: BuildSummary) -> str:
 @click.option("--issuer", default=None,
               help="Only documents whose issuer (发文机关) contains this text.")
 @click.option("--no-expand", is_flag=True, help="Do not also search abbreviations' expansions.")
+@click.option("--status", type=click.Choice(STATUSES), default=None,
+              help="Only documents of this validity status (current = 现行有效).")
 @click.option("--all", "export_all", is_flag=True,
               help=f"Export every hit (at most {export.MAX_ROWS:,}) with --csv or --jsonl.")
 @click.option("--csv", "as_csv", is_flag=True, help="With --all: CSV (UTF-8 with BOM).")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="With --all: one JSON object a line.")
 @json_option
-def search(query, index_dir, exact, limit, page, issuer, no_expand, export_all, as_csv, as_jsonl,
-           as_json):
+def search(query, index_dir, exact, limit, page, issuer, no_expand, status, export_all, as_csv,
+           as_jsonl, as_json):
     """Search the index; every word must occur, "quotes" mark a phrase."""
     query = from_argv(query)
     mode = "exact" if exact else "words"
     issuer = from_argv(issuer) if issuer else None
     engine = SearchEngine(index_dir)
     if export_all or as_csv or as_jsonl:
-        export_hits(engine, query, mode, not no_expand, export_all, as_csv, as_jsonl, issuer)
+        export_hits(engine, query, mode, not no_expand, export_all, as_csv, as_jsonl, issuer,
+                    status)
         return
     result = engine.search(query, mode=mode, page=page, per_page=limit, expand=not no_expand,
-                           issuer=issuer)
+                           issuer=issuer, status=status)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -127,7 +131,8 @@ def search(query, index_dir, exact, limit, page, issuer, no_expand, export_all, 
         where = " › ".join(x for x in (hit["title"], hit["section"]) if x)
         click.echo()
         click.echo(click.style(f"{rank}. {where}", bold=True)
-                   + click.style(f"  [{hit['doc_id']} ¶{hit['para']}]", dim=True))
+                   + click.style(f"  [{hit['doc_id']} ¶{hit['para']}]", dim=True)
+                   + click.style(describe_relations(hit), dim=True))
         click.echo("   " + terminal_marks(hit["snippet"]))
         click.echo(click.style("   " + describe_matched_by(hit["matched_by"]), dim=True))
 
@@ -152,11 +157,12 @@ def describe_matched_by(reasons: list[dict]) -> str:
     return "matched " + "; ".join(said)
 
 
-def export_hits(engine, query, mode, expand, export_all, as_csv, as_jsonl, issuer=None) -> None:
+def export_hits(engine, query, mode, expand, export_all, as_csv, as_jsonl, issuer=None,
+                status=None) -> None:
     """``search --all --csv|--jsonl``: every hit to stdout, streamed."""
     if not export_all or as_csv == as_jsonl:
         raise click.UsageError("export with --all and one of --csv or --jsonl")
-    started = export.start(engine, query, mode=mode, expand=expand, issuer=issuer)
+    started = export.start(engine, query, mode=mode, expand=expand, issuer=issuer, status=status)
     link = export.document_link(query, mode)
     out = click.get_text_stream("stdout", encoding="utf-8")
     for piece in export.chunks(started, "csv" if as_csv else "jsonl", link):
@@ -184,6 +190,58 @@ def define(term, index_dir, as_json):
     for entry in entries:
         click.echo(click.style(entry.written or entry.term, bold=True) + "：" + entry.definition)
         click.echo(click.style(f"   {entry.title} ¶{entry.para}  [{entry.doc_id}]", dim=True))
+
+
+def describe_relations(hit: dict) -> str:
+    """`` 现行有效 · 被引用 3`` after a hit's id."""
+    cited = f" · 被引用 {hit['cited_by']}" if hit.get("cited_by") else ""
+    return f"  {hit['status_label']}{cited}" if "status_label" in hit else ""
+
+
+@cli.command()
+@click.argument("doc_id")
+@index_option
+@json_option
+def cites(doc_id, index_dir, as_json):
+    """List what a document cites: resolved references with their documents, the others as text."""
+    found = _citations(index_dir, doc_id)
+    if as_json:
+        click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cites")},
+                              ensure_ascii=False))
+        return
+    click.echo(click.style(found["title"], bold=True) + f"  [{found['status']['label']}]")
+    for cite in found["cites"]:
+        targets = "; ".join(f"{t['title']} [{t['doc_id']}]" for t in cite["targets"])
+        click.echo(f"¶{cite['para']:<5} {cite['text']}" + (f"  → {targets}" if targets else
+                                                          click.style("  (not in the index)", dim=True)))
+    click.echo(click.style(f"{found['counts']['cites']} references, "
+                           f"{found['counts']['resolved']} in the index", dim=True))
+
+
+@cli.command("cited-by")
+@click.argument("doc_id")
+@index_option
+@json_option
+def cited_by(doc_id, index_dir, as_json):
+    """List the documents that cite a document, newest first, with the citing paragraph."""
+    found = _citations(index_dir, doc_id)
+    if as_json:
+        click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cited_by")},
+                              ensure_ascii=False))
+        return
+    click.echo(click.style(found["title"], bold=True) + f"  [{found['status']['label']}]")
+    for citing in found["cited_by"]:
+        click.echo(f"{citing.get('date') or '          '}  {citing['title']}  "
+                   + click.style(f"[{citing['doc_id']} ¶{citing['para']}]", dim=True))
+        click.echo("    " + citing["context"])
+    click.echo(click.style(f"cited by {found['counts']['cited_by']} documents", dim=True))
+
+
+def _citations(index_dir: Path, doc_id: str) -> dict:
+    found = SearchEngine(index_dir).citations(doc_id)
+    if found is None:
+        raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
+    return found
 
 
 def from_argv(text: str) -> str:

@@ -155,7 +155,8 @@ def test_result_object_has_the_documented_shape(engine):
             result["per_page"]) == ("乡村振兴", "words", ["乡村振兴"], 4, 2, 2)
     hit = result["hits"][0]
     assert list(hit) == ["doc_id", "title", "year", "para", "section", "snippet", "text", "score",
-                         "issuer", "doc_number", "date", "published", "group", "matched_by"]
+                         "issuer", "doc_number", "date", "published", "group", "matched_by",
+                         "status", "status_label", "cited_by"]  # indexer/relations
     assert re.fullmatch(r"[A-Za-z0-9_-]+", hit["doc_id"])
 
 

@@ -22,7 +22,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 HIT_FIELDS = {"doc_id", "title", "year", "para", "section", "snippet", "text", "score", "url",
-              "issuer", "doc_number", "date", "published", "group", "matched_by"}
+              "issuer", "doc_number", "date", "published", "group", "matched_by",
+              "status", "status_label", "cited_by"}  # validity and 被引用 (indexer/relations)
 
 
 @pytest.fixture(scope="module")

@@ -59,10 +59,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep the engine's key order, as `--json` prints it
     app.extensions["search_engine"] = SearchEngine(Path(app.config["INDEX_DIR"]))
 
-    from . import analysis, api, reindex, views
+    from . import analysis, api, reindex, relations, views
     app.register_blueprint(views.blueprint)
     app.register_blueprint(analysis.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(relations.blueprint)
     # POST /api/reindex exists only when the operator set a token (README.md, "Rebuilding the index")
     app.config.setdefault("REINDEX_TOKEN", os.environ.get(reindex.TOKEN_ENV, ""))
     reindex.register(app)

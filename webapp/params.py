@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
+from indexer.relations.validity import STATUSES
+
 MODES = ("words", "exact")
 SORTS = ("relevance", "date")
 MAX_PER_PAGE = 1000
@@ -21,7 +23,7 @@ MAX_QUERY_CHARS = 200
 DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort", "issuer",
-               "expand")
+               "expand", "status")
 MAX_ISSUER_CHARS = 100
 
 
@@ -46,6 +48,7 @@ class SearchParams:
     sort: str = "relevance"
     issuer: str | None = None  # documents whose 发文机关 contains this
     expand: bool = True
+    status: str | None = None  # documents of one validity status (current = 现行有效)
 
     def engine_kwargs(self) -> dict:
         """Keyword arguments for ``SearchEngine.search`` (everything but the query)."""
@@ -56,7 +59,7 @@ class SearchParams:
     def filtered(self) -> bool:
         """Whether a document or year filter narrows this search."""
         return (bool(self.doc) or bool(self.issuer) or self.year_from is not None
-                or self.year_to is not None)
+                or self.year_to is not None or self.status is not None)
 
 
 def single(args: MultiDict, key: str) -> str | None:
@@ -130,7 +133,8 @@ def search_params(args: MultiDict, default_per_page: int = 10) -> SearchParams:
     return SearchParams(q=query_text(args), mode=choice(args, "mode", MODES), page=page,
                         per_page=per_page, doc=doc_id(args), year_from=year_from,
                         year_to=year_to, sort=choice(args, "sort", SORTS), issuer=issuer(args),
-                        expand=choice(args, "expand", ("1", "0")) == "1")
+                        expand=choice(args, "expand", ("1", "0")) == "1",
+                        status=status(args))
 
 
 def issuer(args: MultiDict) -> str | None:
@@ -139,6 +143,13 @@ def issuer(args: MultiDict) -> str | None:
     if raw is not None and len(raw.strip()) > MAX_ISSUER_CHARS:
         raise BadParameter(f"issuer too long: at most {MAX_ISSUER_CHARS} characters")
     return raw.strip() if raw is not None else None
+
+
+def status(args: MultiDict) -> str | None:
+    """An optional validity status filter (current, pending, repealed, expired, amended, unknown)."""
+    if single(args, "status") is None:
+        return None
+    return choice(args, "status", STATUSES)
 
 
 def document_params(args: MultiDict) -> tuple[str | None, str]:

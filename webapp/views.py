@@ -38,7 +38,8 @@ def search_url(params: SearchParams, **changes) -> str:
     """A /search link: ``params`` with ``changes`` applied; defaults and None are left out."""
     values = {"q": params.q, "mode": params.mode, "doc": params.doc,
               "year_from": params.year_from, "year_to": params.year_to, "issuer": params.issuer,
-              "sort": params.sort, "page": params.page, "expand": params.expand}
+              "sort": params.sort, "page": params.page, "expand": params.expand,
+              "status": params.status}
     values.update(changes)
     values["expand"] = None if values["expand"] else 0
     defaults = {"mode": "words", "sort": "relevance", "page": 1}
@@ -54,6 +55,7 @@ def export_url(params: SearchParams) -> str:
                                "year_from": params.year_from, "year_to": params.year_to,
                                "issuer": params.issuer, "sort": params.sort,
                                "expand": None if params.expand else 0,
+                               "status": params.status,
                                "format": "csv"}.items() if v is not None}
     return url_for("api.search_export") + "?" + urlencode(query)
 

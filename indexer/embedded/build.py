@@ -24,6 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from indexer.features import glossary as corpus_glossary
+from indexer.relations import graph as relations_graph
 from indexer.embedded import store
 from indexer.analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
 from indexer.ingest.documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
@@ -190,7 +191,7 @@ def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) ->
         store.pause_for_tests("before-commit")
         commit_with_segments(writer, segments)
         store.pause_for_tests("before-publish")
-        store.publish(index_dir, folder)
+        _publish(index_dir, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # the next build removes what this leaves
         raise
@@ -309,12 +310,18 @@ def _apply_changes(corpus_dir, index_dir, dictionary, glossary, summary, live, p
         writer.commit()  # merges small segments; the big ones of the last full build stay
         writer = None
         store.pause_for_tests("before-publish")
-        store.publish(index_dir, folder)
+        _publish(index_dir, folder)
     except BaseException:
         if writer is not None:
             writer.cancel()
         shutil.rmtree(folder, ignore_errors=True)  # the next build removes what this leaves
         raise
+
+
+def _publish(index_dir: Path, folder: Path) -> None:
+    """Write the new generation's relations (citations, validity) beside it, then make it live."""
+    relations_graph.write(folder, store.current_generation(index_dir))
+    store.publish(index_dir, folder)
 
 
 # ---------------------------------------------------------------- records

@@ -20,6 +20,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
+from indexer.relations import graph as relations_graph
 from indexer.search import expansion
 from indexer.embedded import store
 from indexer.analysis import active_dictionary, normalize, use_dictionary
@@ -150,11 +151,12 @@ class SearchEngine:
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
-               facets: bool = False, issuer: str | None = None, expand: bool = True) -> dict:
+               facets: bool = False, issuer: str | None = None, expand: bool = True,
+               status: str | None = None) -> dict:
         """Run a user query and return the result object of ``policy-search search --json``.
 
         With ``expand``, paragraphs found only through an abbreviation's expansion follow the
-        query's own hits (``expansion.py``)."""
+        query's own hits (``expansion.py``); ``status`` keeps documents of one validity status."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -163,6 +165,8 @@ class SearchEngine:
         searcher = self.searcher()
         parsed = parse_query(query, mode)
         issued = self._issued_by(searcher, issuer) if issuer else None
+        if status is not None:
+            issued = self._with_status(status, issued)
         where = filter_query(doc, year_from, year_to, issued)
         matches = match(searcher, parsed, where)
         # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
@@ -197,6 +201,7 @@ class SearchEngine:
             **{key: record.get(key) for key in OFFICIAL_FIELDS},
             "group": "expansion" if wider else "query",
             "matched_by": expansion.matched_by(text, parsed, expanded, wider is not None),
+            **relations_graph.hit_fields(self._relations_now(), stored["doc_id"]),
         }
 
     def _issued_by(self, searcher, issuer: str) -> list[str]:
@@ -225,7 +230,47 @@ class SearchEngine:
         years = [{"year": year, "count": count}
                  for year, count in year_counts.items() if year != NO_YEAR]
         years.sort(key=lambda y: -y["year"])
-        return {"docs": docs, "years": years}
+        return {"docs": docs, "years": years,
+                "status": relations_graph.status_facet(self._relations_now(), doc_counts)}
+
+    # ------------------------------------------------------------ relations
+
+    def relations(self) -> relations_graph.RelationGraph:
+        """The citations and statuses of the live generation (indexer/relations/graph.py)."""
+        self.searcher()
+        return self._relations_now()
+
+    def _relations_now(self) -> relations_graph.RelationGraph:
+        # The generation of the searcher this request already holds: asking for the searcher
+        # again could reopen it under the request when a build has just published.
+        return relations_graph.for_generation(self._local.generation)
+
+    def _with_status(self, status: str, within: list[str] | None) -> list[str]:
+        try:
+            return relations_graph.only_status(self._relations_now(), status, within)
+        except ValueError as error:
+            raise QueryError(str(error)) from None
+
+    def citations(self, doc_id: str) -> dict | None:
+        """What a document cites and what cites it, with its status (None for an unknown id)."""
+        if not isinstance(doc_id, str) or not DOC_ID_PATTERN.fullmatch(doc_id):
+            return None
+        records = self._records_by_id(self.searcher())
+        relations = self._relations_now()
+        if doc_id not in records:
+            return None
+
+        def describe(other: str) -> dict:
+            record = records.get(other, {})
+            return {"title": record.get("title", other), "date": record.get("date"),
+                    "year": record.get("year")}
+
+        found = relations.citations(doc_id, describe)
+        if found is None:  # an index built before relations existed
+            found = {"doc_id": doc_id, "status": relations.status(doc_id), "cites": [],
+                     "cited_by": [], "counts": {"cites": 0, "resolved": 0, "cited_by": 0}}
+        found["available"] = relations.available
+        return {"title": records[doc_id].get("title", ""), **found}
 
     # ------------------------------------------------------------ documents and stats
 
