@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import socket
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -366,12 +367,17 @@ class Builder:
                     parts: int | None = None) -> None:
         summary.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         userdict = self.corpus_dir / USERDICT_NAME
+        with tempfile.TemporaryDirectory() as folder:  # what a search process needs of it
+            compiled = Path(folder) / "dictionary.json"
+            dictionary.save_compiled(compiled)
+            compiled_text = compiled.read_text(encoding="utf-8")
         meta = {
             "built_at": summary.finished_at, "schema_version": SCHEMA_VERSION,
             "analysis_version": ANALYSIS_VERSION, "dictionary": dictionary.fingerprint,
             "dictionary_description": dictionary.description,
             "glossary_fingerprint": glossary.fingerprint, "glossary": glossary.to_json(),
             "userdict": userdict.read_text(encoding="utf-8-sig") if userdict.is_file() else None,
+            "compiled_dictionary": compiled_text,
             "corpus": str(self.corpus_dir), "updates": updates, "parts": parts,
             "last_build": summary.to_dict(),
         }

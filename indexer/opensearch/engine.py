@@ -10,6 +10,7 @@ within a second and an incremental one as soon as its metadata is written.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -50,20 +51,26 @@ class _Version:
 
 def _dictionary(meta: dict, glossary) -> Dictionary:
     """The dictionary the index was built with (its user dictionary is kept in the metadata)."""
-    userdict = None
-    if meta.get("userdict") is not None:
-        folder = Path(tempfile.gettempdir()) / "policy-search-opensearch" / meta["dictionary"]
-        folder.mkdir(parents=True, exist_ok=True)
-        userdict = folder / "userdict.txt"
-        if not userdict.is_file():
-            temporary = folder / f"userdict.{threading.get_ident()}.tmp"
-            temporary.write_text(meta["userdict"], encoding="utf-8")
-            temporary.replace(userdict)
-    dictionary = Dictionary(userdict, glossary.dictionary_terms())
+    folder = Path(tempfile.gettempdir()) / "policy-search-opensearch" / meta["dictionary"]
+    userdict = _cached(folder / "userdict.txt", meta.get("userdict"))
+    compiled = _cached(folder / "dictionary.json", meta.get("compiled_dictionary"))
+    dictionary = Dictionary(userdict, glossary.dictionary_terms(), compiled=compiled)
     if dictionary.fingerprint != meta.get("dictionary"):
         raise IndexVersionError("the OpenSearch index was built with another dictionary or "
                                 "jieba version: rebuild it with 'policy-search index --full'")
     return dictionary
+
+
+def _cached(path: Path, text: str | None) -> Path | None:
+    """``text`` in a local file (dictionaries are read from files), written once per content."""
+    if text is None:
+        return None
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    return path
 
 
 class OpenSearchEngine:
