@@ -336,8 +336,7 @@ class Builder:
         stale = [record["doc_id"] for record in gone] + \
             [previous["doc_id"] for _, _, _, previous in pending if previous is not None]
         if stale:
-            self.client.delete_by_query(index=live, refresh=True, conflicts="proceed", body={
-                "query": {"terms": {"doc_id": stale}}})
+            self._delete_documents(live, stale)
         summary.removed = len(gone)
         if pending:
             sent = BuildSummary()
@@ -360,6 +359,18 @@ class Builder:
                              updates=live_meta.get("updates", 0) + 1,
                              parts=live_meta.get("parts"))
         return summary
+
+    def _delete_documents(self, index: str, doc_ids: list[str]) -> None:
+        """Delete every record of these documents (by id, found with a search: no plugin
+        needed, unlike delete-by-query)."""
+        from opensearchpy import helpers
+        ids = [hit["_id"] for hit in helpers.scan(
+            self.client, index=index, _source=False,
+            query={"query": {"terms": {"doc_id": doc_ids}}})]
+        actions = ({"_op_type": "delete", "_index": index, "_id": record_id} for record_id in ids)
+        for _ in helpers.streaming_bulk(self.client, actions, raise_on_error=True, **BULK):
+            pass
+        self.client.indices.refresh(index=index)
 
     # ------------------------------------------------------------------ metadata and lock
 
