@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,8 +26,11 @@ def _home(arguments) -> Path:
 def install(arguments) -> None:
     """Fetch the artifacts with Maven (cached in ~/.m2) and unpack them (once)."""
     home = Path(arguments.home) if arguments.home else distribution.default_home()
-    distribution.fetch()
-    distribution.install(home)
+    try:
+        distribution.fetch()
+        distribution.install(home)
+    except (OSError, subprocess.CalledProcessError) as error:
+        sys.exit(f"could not fetch or unpack OpenSearch {distribution.VERSION}: {error}")
     missing = distribution.missing_modules(home)
     if missing:
         sys.exit(f"{home} lacks the modules {', '.join(missing)}")

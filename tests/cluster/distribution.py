@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -38,13 +39,17 @@ has.native.controller=false
 """
 
 
+def maven_repository() -> Path:
+    """The local Maven repository (``$MAVEN_REPOSITORY``, else ``~/.m2/repository``)."""
+    return Path(os.environ.get("MAVEN_REPOSITORY", Path.home() / ".m2" / "repository"))
+
+
 def m2_path(artifact: str) -> Path:
     """The file of a ``group:artifact:version[:type]`` coordinate in the local Maven repository."""
     parts = artifact.split(":")
     group, name, version = parts[:3]
     kind = parts[3] if len(parts) > 3 else "jar"
-    repository = Path(os.environ.get("MAVEN_REPOSITORY", Path.home() / ".m2" / "repository"))
-    return repository.joinpath(*group.split("."), name, version, f"{name}-{version}.{kind}")
+    return maven_repository().joinpath(*group.split("."), name, version, f"{name}-{version}.{kind}")
 
 
 def default_home() -> Path:
@@ -77,7 +82,7 @@ def fetch() -> None:
     for artifact in (ZIP_ARTIFACT, ANALYSIS_COMMON_ARTIFACT):
         if not m2_path(artifact).is_file():
             subprocess.run(["mvn", "-q", "dependency:get", f"-Dartifact={artifact}",
-                            "-Dtransitive=false"], check=True)
+                            f"-Dmaven.repo.local={maven_repository()}", "-Dtransitive=false"], check=True, stdout=sys.stderr)
 
 
 def _extract_with_modes(archive: Path, destination: Path) -> None:
