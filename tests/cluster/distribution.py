@@ -2,10 +2,11 @@
 
 The distribution is Maven Central's ``org.opensearch.distribution.integ-test-zip:opensearch``
 (OpenSearch's own minimal build: core and the ``transport-netty4`` module, no security plugin, so
-plain HTTP on loopback). It lacks the ``analysis-common`` module (the ``whitespace`` tokenizer and
-the other common analysis components), which Maven Central serves as a plain jar
-(``org.opensearch.plugin:analysis-common``); ``install`` adds it as a module with the descriptor
-OpenSearch's build would have written. Standard library only: ``.ci/run`` calls this with the
+plain HTTP on loopback). It lacks two modules the product needs, ``analysis-common`` (the
+``whitespace`` tokenizer and the other common analysis components) and ``reindex``
+(``_delete_by_query``); Maven Central serves their jars (``org.opensearch.plugin:analysis-common``,
+``org.opensearch.plugin:reindex-client`` and its HTTP client), and ``install`` adds them as modules
+with the descriptors OpenSearch's build would have written. Standard library only: ``.ci/run`` calls this with the
 system Python before the virtual environment exists.
 """
 
@@ -17,26 +18,52 @@ import stat
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 VERSION = "2.19.6"
 HOME_VARIABLE = "POLICY_SEARCH_OPENSEARCH_HOME"
 ZIP_ARTIFACT = f"org.opensearch.distribution.integ-test-zip:opensearch:{VERSION}:zip"
-ANALYSIS_COMMON_ARTIFACT = f"org.opensearch.plugin:analysis-common:{VERSION}"
-# The modules the tests and the backend rely on; ``install`` and ``check`` verify them.
-REQUIRED_MODULES = ("transport-netty4", "analysis-common")
 
-ANALYSIS_COMMON_DESCRIPTOR = f"""\
-description=Adds "built in" analyzers to OpenSearch.
-version={VERSION}
-name=analysis-common
-classname=org.opensearch.analysis.common.CommonAnalysisPlugin
-java.version=11
-opensearch.version={VERSION}
-custom.foldername=
-extended.plugins=
-has.native.controller=false
-"""
+
+@dataclass(frozen=True)
+class Module:
+    """A module the integ-test-zip lacks, assembled from jars Maven Central serves."""
+    name: str
+    classname: str
+    description: str
+    # The module's own jar first, then the dependencies that core's lib/ does not already hold
+    # (a jar in both places is "jar hell" and stops the node).
+    artifacts: tuple[str, ...]
+
+    def descriptor(self) -> str:
+        """The plugin-descriptor.properties OpenSearch's build would have written."""
+        return (f"description={self.description}\nversion={VERSION}\nname={self.name}\n"
+                f"classname={self.classname}\njava.version=11\nopensearch.version={VERSION}\n"
+                "custom.foldername=\nextended.plugins=\nhas.native.controller=false\n")
+
+
+ADDED_MODULES = (
+    # The whitespace tokenizer and the other common analysis components.
+    Module("analysis-common", "org.opensearch.analysis.common.CommonAnalysisPlugin",
+           'Adds "built in" analyzers to OpenSearch.',
+           (f"org.opensearch.plugin:analysis-common:{VERSION}",)),
+    # _delete_by_query, _update_by_query and _reindex (incremental builds delete by query).
+    Module("reindex", "org.opensearch.index.reindex.ReindexPlugin",
+           "The Reindex module adds APIs to reindex from one index to another or update documents "
+           "in place.",
+           (f"org.opensearch.plugin:reindex-client:{VERSION}",
+            f"org.opensearch.client:opensearch-rest-client:{VERSION}",
+            f"org.opensearch:opensearch-ssl-config:{VERSION}",
+            "org.apache.httpcomponents:httpclient:4.5.14",
+            "org.apache.httpcomponents:httpcore:4.4.16",
+            "org.apache.httpcomponents:httpasyncclient:4.1.5",
+            "org.apache.httpcomponents:httpcore-nio:4.4.16",
+            "commons-codec:commons-codec:1.18.0",
+            "commons-logging:commons-logging:1.2")),
+)
+# The modules the tests and the backend rely on; ``install`` and the fixture verify them.
+REQUIRED_MODULES = ("transport-netty4", *(module.name for module in ADDED_MODULES))
 
 
 def maven_repository() -> Path:
@@ -78,8 +105,8 @@ def missing_modules(home: Path) -> list[str]:
 
 
 def fetch() -> None:
-    """Download the two artifacts into the local Maven repository (once; Maven caches them)."""
-    for artifact in (ZIP_ARTIFACT, ANALYSIS_COMMON_ARTIFACT):
+    """Download the zip and the modules' jars into the local Maven repository (once; Maven caches them)."""
+    for artifact in (ZIP_ARTIFACT, *(a for module in ADDED_MODULES for a in module.artifacts)):
         if not m2_path(artifact).is_file():
             subprocess.run(["mvn", "-q", "dependency:get", f"-Dartifact={artifact}",
                             f"-Dmaven.repo.local={maven_repository()}", "-Dtransitive=false"], check=True, stdout=sys.stderr)
@@ -96,11 +123,12 @@ def _extract_with_modes(archive: Path, destination: Path) -> None:
 
 
 def install(home: Path) -> Path:
-    """Unpack the fetched distribution into ``home`` with analysis-common added (once)."""
+    """Unpack the fetched distribution into ``home`` with the missing modules added (once)."""
     if (home / "bin" / "opensearch").is_file() and not missing_modules(home):
         return home
-    archive, jar = m2_path(ZIP_ARTIFACT), m2_path(ANALYSIS_COMMON_ARTIFACT)
-    for needed in (archive, jar):
+    archive = m2_path(ZIP_ARTIFACT)
+    jars = {module.name: [m2_path(a) for a in module.artifacts] for module in ADDED_MODULES}
+    for needed in (archive, *(jar for paths in jars.values() for jar in paths)):
         if not needed.is_file():
             raise FileNotFoundError(f"{needed} is missing; run `mvn dependency:get` for it first")
     home.parent.mkdir(parents=True, exist_ok=True)
@@ -108,10 +136,12 @@ def install(home: Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     _extract_with_modes(archive, staging)
     unpacked = staging / f"opensearch-{VERSION}"
-    module = unpacked / "modules" / "analysis-common"
-    module.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(jar, module / jar.name)
-    (module / "plugin-descriptor.properties").write_text(ANALYSIS_COMMON_DESCRIPTOR)
+    for module in ADDED_MODULES:
+        folder = unpacked / "modules" / module.name
+        folder.mkdir(parents=True, exist_ok=True)
+        for jar in jars[module.name]:
+            shutil.copy2(jar, folder / jar.name)
+        (folder / "plugin-descriptor.properties").write_text(module.descriptor())
     # Readable by the unprivileged user the nodes run as when the tests run as root.
     for path in [unpacked, *unpacked.rglob("*")]:
         path.chmod(path.stat().st_mode | (0o555 if path.is_dir() else 0o444))
