@@ -10,7 +10,7 @@ import pytest
 from indexer.cli import main
 from indexer.errors import PolicySearchError
 from indexer.opensearch.connection import Cluster
-from opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
 from webapp import create_app
 
 PASSWORD = "Pa55-w0rd-never-printed"
@@ -86,6 +86,7 @@ def test_the_web_app_answers_503_when_the_cluster_is_down(tmp_path):
     assert PASSWORD not in message
 
 
+@pytest.mark.opensearch
 def test_stats_of_a_live_index_never_show_the_password(tmp_path, opensearch_url, capsys):  # noqa: F811
     (tmp_path / "2021_报告.txt").write_text("2021年报告\n\n推进乡村振兴。\n", encoding="utf-8")
     index = unique_index("secret")

@@ -15,9 +15,11 @@ from indexer.backends import build, open_engine
 from indexer.errors import BuildError
 from indexer.opensearch.build import in_part
 from indexer.opensearch.connection import Cluster
-from opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.opensearch
 
 
 def _write(folder: Path, name: str, title: str, paragraphs: list[str]) -> None:
