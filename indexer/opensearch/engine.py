@@ -165,7 +165,15 @@ class OpenSearchEngine:
     # ------------------------------------------------------------ search
 
     def _search(self, version: _Version, body: dict, **options) -> dict:
-        return self._call(self.client.search, index=version.index, body=body, **options)
+        # Through the alias, not the physical index ``version`` names: a rebuild may publish
+        # and delete that one mid-request, the alias always names a complete index.
+        from opensearchpy.exceptions import NotFoundError
+        try:
+            return self._call(self.client.search, index=self.cluster.index, body=body, **options)
+        except NotFoundError:
+            self._checked = 0.0
+            raise IndexNotFoundError(f"the index {self.cluster.index!r} is gone from the "
+                                     "OpenSearch cluster: rebuild it") from None
 
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
@@ -308,7 +316,8 @@ class OpenSearchEngine:
             return None
         version = self._activate()
         try:
-            record = self._call(self.client.get, index=version.index, id=f"d:{doc_id}")["_source"]
+            record = self._call(self.client.get, index=self.cluster.index,
+                                id=f"d:{doc_id}")["_source"]
         except NotFoundError:
             return None
         parsed = parse_query(query, mode) if query else None
