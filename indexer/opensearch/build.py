@@ -36,7 +36,7 @@ from indexer.opensearch import tokens
 from indexer.opensearch.connection import Cluster
 from indexer.opensearch.queries import KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH
 
-SCHEMA_VERSION = "os-1"
+SCHEMA_VERSION = "os-2"  # 2: document records carry title_words
 META_ID = "__meta__"
 PARA_BITS = 20  # seq = file ordinal << PARA_BITS | paragraph number (ties rank in corpus order)
 BULK = {"chunk_size": 500, "max_chunk_bytes": 20 * 1024 * 1024, "max_retries": 8,
@@ -69,7 +69,9 @@ def document_actions(document: Document, ordinal: int, index: str) -> list[dict]
         "content_hash": document.content_hash, "paragraphs": len(document.paragraphs),
         "issuer": document.issuer, "doc_number": document.doc_number,
         "published": document.published, "source_name": document.source_name,
-        "chars": sum(len(p.text) for p in document.paragraphs), "seq": ordinal << PARA_BITS}}]
+        "chars": sum(len(p.text) for p in document.paragraphs), "seq": ordinal << PARA_BITS,
+        # scored like Whoosh's title field, whose statistics count document records too
+        "title_words": title_words}}]
     for paragraph in document.paragraphs:
         words, length = tokens.words(paragraph.text)
         unigrams, bigrams = tokens.characters(paragraph.text)

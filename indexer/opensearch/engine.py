@@ -27,6 +27,7 @@ from indexer.features import glossary as corpus_glossary
 from indexer.opensearch import queries
 from indexer.opensearch.build import META_ID, SCHEMA_VERSION
 from indexer.opensearch.connection import Cluster
+from indexer.opensearch.tokens import token
 from indexer.search import expansion
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.search.snippets import highlight, snippet
@@ -47,6 +48,7 @@ class _Version:
             if meta.get("glossary") else corpus_glossary.Glossary()
         self.dictionary = _dictionary(meta, self.glossary)
         self.records: tuple[list[dict], dict[str, dict]] | None = None
+        self.field_counts: dict[str, int] | None = None  # records having each field
 
 
 def _dictionary(meta: dict, glossary) -> Dictionary:
@@ -193,13 +195,14 @@ class OpenSearchEngine:
             else (None, {})
         end, newest_first = page * per_page, sort == "date"
         start = end - per_page
-        own_query = queries.paragraphs(parsed, where)
+        own_query = queries.paragraphs(parsed, where, idf=self._idf(version, parsed))
         own = self._page(version, own_query, start, per_page, newest_first)
         total = own["hits"]["total"]["value"]
         expanded, expansion_total, rows = None, 0, [(h, None) for h in own["hits"]["hits"]]
         if wider is not None:
             expanded = expansion.Expanded(wider, found, None)
-            more_query = queries.paragraphs(wider, where, exclude=parsed)
+            more_query = queries.paragraphs(wider, where, exclude=parsed,
+                                            idf=self._idf(version, wider))
             offset = max(0, start - total)
             size = max(0, end - max(start, total))
             more = self._page(version, more_query, offset, size, newest_first)
@@ -222,12 +225,40 @@ class OpenSearchEngine:
             answer["facets"] = self._facets(version, scope)
         return answer
 
+    def _idf(self, version: _Version, parsed: ParsedQuery) -> dict:
+        """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``): the document
+        frequencies of its words in one multi-search (term counts are read from the term
+        dictionary, not by visiting postings); the record counts once per index version."""
+        if version.field_counts is None:
+            counts = {field: {"exists": {"field": field}} for field in ("words", "title_words")}
+            counts["records"] = {"terms": {"kind": [queries.KIND_PARAGRAPH,
+                                                    queries.KIND_DOCUMENT]}}
+            version.field_counts = {name: self._count(query) for name, query in counts.items()}
+        words = list(dict.fromkeys(parsed.tokens))
+        if not words:
+            return {}
+        keys = [(field, word) for word in words for field in ("words", "title_words")]
+        body = []
+        for field, word in keys:
+            body += [{}, {"size": 0, "track_total_hits": True,
+                          "query": {"term": {field: token(word)}}}]
+        answers = self._call(self.client.msearch, index=self.cluster.index, body=body)
+        frequencies = {key: answer["hits"]["total"]["value"]
+                       for key, answer in zip(keys, answers["responses"]) if "hits" in answer}
+        fields = version.field_counts
+        return queries.idf_boosts(frequencies, fields["records"] + 1, fields)
+
+    def _count(self, query: dict) -> int:
+        return self._call(self.client.count, index=self.cluster.index,
+                          body={"query": query})["count"]
+
     def _page(self, version: _Version, query: dict, start: int, size: int,
               newest_first: bool) -> dict:
         body = {"query": query, "sort": queries.order(newest_first), "track_total_hits": True,
                 "track_scores": True, "from": start if size else 0, "size": size,
                 "_source": PARAGRAPH_FIELDS}
-        return self._search(version, body)
+        # dfs: every shard scores with the whole index's term statistics, as one index would
+        return self._search(version, body, search_type="dfs_query_then_fetch")
 
     def _hit(self, stored: dict, score, parsed: ParsedQuery, records: dict, expanded,
              wider: ParsedQuery | None) -> dict:

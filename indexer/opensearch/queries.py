@@ -16,7 +16,9 @@ of a paragraph of ≥ LEAD_MIN_LENGTH words, a ``span_first``) and the heading p
 
 from __future__ import annotations
 
-from indexer.embedded.matching import HEADING_PRIOR, LEAD_CHARS, LEAD_LIFT, LEAD_MIN_LENGTH
+import math
+
+from indexer.embedded.matching import HEADING_PRIOR, K1, LEAD_CHARS, LEAD_LIFT, LEAD_MIN_LENGTH
 from indexer.opensearch.tokens import literal_tokens, token
 from indexer.search.query import LITERAL_BONUS, TITLE_BOOST, ParsedQuery, Term
 
@@ -70,15 +72,21 @@ def lead(text: str) -> dict:
         {"range": {"length": {"gte": LEAD_MIN_LENGTH}}}]}}
 
 
-def scoring(parsed: ParsedQuery) -> list[dict]:
-    """The ``should`` clauses that score a matching paragraph (they never change the hit set)."""
+def scoring(parsed: ParsedQuery, idf: dict | None = None) -> list[dict]:
+    """The ``should`` clauses that score a matching paragraph (they never change the hit set).
+
+    ``idf`` maps (field, word) to a boost that turns Lucene's BM25 term score into Whoosh's
+    (``idf_boosts``); without it, Lucene's own idf ranks."""
+    idf = idf or {}
     bonuses = [{"constant_score": {"filter": literal(term.literal), "boost": LITERAL_BONUS}}
                for term in parsed.terms]
     words = []
     for word in dict.fromkeys(parsed.tokens):
-        words.append({"term": {"words": {"value": token(word)}}})
+        words.append({"term": {"words": {"value": token(word),
+                                         "boost": idf.get(("words", word), 1.0)}}})
         if TITLE_BOOST:
-            words.append({"term": {"title_words": {"value": token(word), "boost": TITLE_BOOST}}})
+            words.append({"term": {"title_words": {
+                "value": token(word), "boost": TITLE_BOOST * idf.get(("title_words", word), 1.0)}}})
     terms = list(dict.fromkeys(parsed.terms))
     lifted = {"function_score": {
         "query": {"bool": {"should": words}},
@@ -92,14 +100,31 @@ def scoring(parsed: ParsedQuery) -> list[dict]:
     return bonuses + [relevance]
 
 
+def idf_boosts(counts: dict, records: int, fields: dict) -> dict:
+    """(field, word) → the boost making Lucene's BM25 term score Whoosh's, as the embedded
+    engine scores: (k1 + 1) × Whoosh idf / Lucene idf.
+
+    ``counts`` maps (field, word) to its document frequency, ``records`` is the number of
+    records Whoosh's idf counts (paragraphs, documents and the metadata record), ``fields``
+    the number of records having each field (Lucene's N)."""
+    boosts = {}
+    for (field, word), df in counts.items():
+        whoosh = math.log(records / (df + 1)) + 1
+        n = max(fields.get(field, 0), df)
+        lucene = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        if lucene > 0 and whoosh > 0:
+            boosts[(field, word)] = (K1 + 1) * whoosh / lucene
+    return boosts
+
+
 def paragraphs(parsed: ParsedQuery, filters: list[dict], exclude: ParsedQuery | None = None,
-               scored: bool = True) -> dict:
+               scored: bool = True, idf: dict | None = None) -> dict:
     """The paragraphs of ``parsed`` within ``filters`` (less those of ``exclude``), scored."""
     query = {"filter": [{"term": {"kind": KIND_PARAGRAPH}}, *filters, matching(parsed)]}
     if exclude is not None:
         query["must_not"] = [matching(exclude)]
     if scored:
-        query["should"] = scoring(parsed)
+        query["should"] = scoring(parsed, idf)
     return {"bool": query}
 
 
