@@ -36,7 +36,7 @@ from indexer.opensearch import tokens
 from indexer.opensearch.connection import Cluster
 from indexer.opensearch.queries import KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH
 
-SCHEMA_VERSION = "os-2"  # 2: document records carry title_words
+SCHEMA_VERSION = "os-3"  # 2: document records carry title_words; 3: gram fields have norms
 META_ID = "__meta__"
 PARA_BITS = 20  # seq = file ordinal << PARA_BITS | paragraph number (ties rank in corpus order)
 BULK = {"chunk_size": 500, "max_chunk_bytes": 20 * 1024 * 1024, "max_retries": 8,

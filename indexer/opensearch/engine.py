@@ -27,7 +27,7 @@ from indexer.features import glossary as corpus_glossary
 from indexer.opensearch import queries
 from indexer.opensearch.build import META_ID, SCHEMA_VERSION
 from indexer.opensearch.connection import Cluster
-from indexer.opensearch.tokens import token
+from indexer.opensearch.tokens import literal_tokens, token
 from indexer.search import expansion
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.search.snippets import highlight, snippet
@@ -230,23 +230,36 @@ class OpenSearchEngine:
         frequencies of its words in one multi-search (term counts are read from the term
         dictionary, not by visiting postings); the record counts once per index version."""
         if version.field_counts is None:
-            counts = {field: {"exists": {"field": field}} for field in ("words", "title_words")}
+            counts = {field: {"exists": {"field": field}}
+                      for field in ("words", "title_words", "unigrams", "bigrams")}
             counts["records"] = {"terms": {"kind": [queries.KIND_PARAGRAPH,
                                                     queries.KIND_DOCUMENT]}}
             version.field_counts = {name: self._count(query) for name, query in counts.items()}
         words = list(dict.fromkeys(parsed.tokens))
         if not words:
             return {}
+        literals = list(dict.fromkeys(term.literal for term in parsed.terms))
+        grams = {(field, gram) for text in literals
+                 for field, found in [literal_tokens(text)] for gram in found}
         keys = [(field, word) for word in words for field in ("words", "title_words")]
+        searches = [{"term": {field: token(word)}} for field, word in keys]
+        searches += [{"term": {field: gram}} for field, gram in sorted(grams)]
+        searches += [queries.literal(text) for text in literals]
         body = []
-        for field, word in keys:
-            body += [{}, {"size": 0, "track_total_hits": True,
-                          "query": {"term": {field: token(word)}}}]
+        for query in searches:
+            body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
         answers = self._call(self.client.msearch, index=self.cluster.index, body=body)
-        frequencies = {key: answer["hits"]["total"]["value"]
-                       for key, answer in zip(keys, answers["responses"]) if "hits" in answer}
+        found = [answer["hits"]["total"]["value"] if "hits" in answer else None
+                 for answer in answers["responses"]]
+        frequencies = {key: df for key, df in zip(keys, found) if df is not None}
+        gram_counts = {key: df for key, df in zip(sorted(grams), found[len(keys):])
+                       if df is not None}
+        literal_counts = {text: df for text, df in zip(literals, found[len(keys) + len(grams):])
+                          if df is not None}
         fields = version.field_counts
-        return queries.idf_boosts(frequencies, fields["records"] + 1, fields)
+        records = fields["records"] + 1
+        return {**queries.idf_boosts(frequencies, records, fields),
+                **queries.literal_boosts(literal_counts, gram_counts, records, fields)}
 
     def _count(self, query: dict) -> int:
         return self._call(self.client.count, index=self.cluster.index,

@@ -80,14 +80,23 @@ def scoring(parsed: ParsedQuery, idf: dict | None = None) -> list[dict]:
     idf = idf or {}
     bonuses = [{"constant_score": {"filter": literal(term.literal), "boost": LITERAL_BONUS}}
                for term in parsed.terms]
-    words = []
-    for word in dict.fromkeys(parsed.tokens):
-        words.append({"term": {"words": {"value": token(word),
-                                         "boost": idf.get(("words", word), 1.0)}}})
-        if TITLE_BOOST:
+    terms = list(dict.fromkeys(parsed.terms))
+    words, scored = [], set()
+    for term in terms:
+        # A term's words, or its literal occurrences where they are more (the embedded
+        # engine's _literal_tf: 乡村建设 inside 和美乡村建设 is no word of the paragraph).
+        own = [{"term": {"words": {"value": token(word), "boost": idf.get(("words", word), 1.0)}}}
+               for word in dict.fromkeys(term.words or (term.literal,)) if word not in scored]
+        scored.update(term.words or (term.literal,))
+        options = [{"bool": {"should": own}}] if own else []
+        if ("literal", term.literal) in idf:
+            options.append(_boosted(literal(term.literal), idf[("literal", term.literal)]))
+        if options:
+            words.append(options[0] if len(options) == 1 else {"dis_max": {"queries": options}})
+    if TITLE_BOOST:
+        for word in dict.fromkeys(parsed.tokens):
             words.append({"term": {"title_words": {
                 "value": token(word), "boost": TITLE_BOOST * idf.get(("title_words", word), 1.0)}}})
-    terms = list(dict.fromkeys(parsed.terms))
     lifted = {"function_score": {
         "query": {"bool": {"should": words}},
         "functions": [{"weight": 1.0}] + [{"filter": lead(term.literal),
@@ -98,6 +107,31 @@ def scoring(parsed: ParsedQuery, idf: dict | None = None) -> list[dict]:
         "functions": [{"filter": {"term": {"heading": True}}, "weight": HEADING_PRIOR}],
         "score_mode": "multiply", "boost_mode": "multiply"}}
     return bonuses + [relevance]
+
+
+def _boosted(query: dict, boost: float) -> dict:
+    """``literal``'s query with a boost (a term or a phrase query)."""
+    kind, = query
+    field, = query[kind]
+    value = query[kind][field]
+    if kind == "term":
+        return {"term": {field: {"value": value, "boost": boost}}}
+    return {"match_phrase": {field: {**value, "boost": boost}}}
+
+
+def literal_boosts(literal_counts: dict, token_counts: dict, records: int, fields: dict) -> dict:
+    """("literal", literal) → the boost making Lucene's score of the literal's phrase (whose
+    idf is the sum of its bigrams' idfs) BM25 with Whoosh's idf of the literal itself."""
+    boosts = {}
+    for text, df in literal_counts.items():
+        field, grams = literal_tokens(text)
+        n = fields.get(field, 0)
+        lucene = sum(math.log(1 + (max(n, c) - c + 0.5) / (c + 0.5))
+                     for c in (token_counts.get((field, g), 0) for g in grams))
+        whoosh = math.log(records / (df + 1)) + 1
+        if lucene > 0 and whoosh > 0 and df:
+            boosts[("literal", text)] = (K1 + 1) * whoosh / lucene
+    return boosts
 
 
 def idf_boosts(counts: dict, records: int, fields: dict) -> dict:
