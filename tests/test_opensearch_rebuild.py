@@ -165,3 +165,31 @@ def test_a_bad_part_is_refused(tmp_path, cluster):
     _write(tmp_path, "a.txt", "标题", ["内容。"])
     with pytest.raises(BuildError, match="--part 3/2"):
         build(tmp_path, cluster=cluster, part=(3, 2))
+
+
+def test_search_answers_throughout_a_full_rebuild(tmp_path, cluster):
+    """While a full build fills and publishes a new index, every search answers: the old
+    content until the swap, the new one after, never an error or a mix."""
+    import threading
+    corpus = tmp_path / "corpus"
+    for number in range(40):
+        _write(corpus, f"2020_旧{number:02}.txt", f"2020年旧文件{number}", ["保障粮食安全。"])
+    build(corpus, cluster=cluster)
+    for number in range(40):
+        _write(corpus, f"2020_旧{number:02}.txt", f"2020年旧文件{number}",
+               ["保障粮食安全。", "粮食安全是国之大者。"])
+    engine = open_engine(cluster=cluster)
+    done = threading.Event()
+    builder = threading.Thread(target=lambda: (build(corpus, cluster=cluster, full=True),
+                                               done.set()))
+    builder.start()
+    totals = []
+    while not done.is_set():
+        totals.append(engine.search("粮食安全", mode="exact")["total"])
+        time.sleep(0.05)
+    builder.join()
+    time.sleep(1.1)
+    totals.append(engine.search("粮食安全", mode="exact")["total"])
+    assert set(totals) <= {40, 80}
+    assert totals[0] == 40 and totals[-1] == 80
+    assert totals == sorted(totals)  # once the new index answers, the old one never does again
