@@ -138,7 +138,9 @@ def test_the_same_hits_for_every_query_of_the_list(backends, capsys):
             years = [h["year"] or 0 for h in clustered.search(query, **options)["hits"]]
             assert years == sorted(years, reverse=True), label
     with capsys.disabled():
-        print(f"\nparity: {len(queries)} queries, identical hit sets; top-10 overlap mean "
+        stats = embedded.stats()
+        print(f"\nparity corpus: {stats['documents']} documents, {stats['paragraphs']} paragraphs")
+        print(f"parity: {len(queries)} queries, identical hit sets; top-10 overlap mean "
               f"{sum(overlaps) / len(overlaps):.3f}, min {min(overlaps):.2f}, "
               f"{sum(o == 1 for o in overlaps)}/{len(overlaps)} identical")
 
