@@ -24,7 +24,7 @@ from indexer.features.novelty import new_formulations
 from indexer.features.trends import trends
 from indexer.opensearch.build import build_opensearch
 from indexer.opensearch.connection import Cluster
-from opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -33,7 +33,7 @@ PROVINCIAL = ["上海市", "云南省", "内蒙古自治区", "广东省"]
 FORMAT_SUFFIXES = (".htm", ".html", ".docx", ".ofd", ".txt")
 FORMAT_PDFS = ("P020260204573316810122.pdf", "W020121206499335373486.pdf")
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.opensearch]
 
 
 def _parity_corpus(folder: Path) -> Path:

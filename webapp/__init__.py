@@ -123,6 +123,10 @@ def _register_error_handlers(app: Flask) -> None:
     def no_index(error):
         details = {"command": f"policy-search index --corpus {app.config['CORPUS_DIR']} "
                               f"--index {app.config['INDEX_DIR']}"}
+        cluster = getattr(app.extensions["search_engine"], "cluster", None)
+        if cluster is not None:  # the URL without credentials: the page shows it
+            details["command"] = (f"policy-search index --corpus {app.config['CORPUS_DIR']} "
+                                  f"--opensearch {','.join(cluster.hosts)} --os-index {cluster.index}")
         if wants_json() and "reindexer" in app.extensions:  # a first build started over HTTP
             details["reindex"] = app.extensions["reindexer"].snapshot()
         return answer(503, "no_index", str(error), details)

@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import socket
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -35,7 +36,7 @@ from indexer.opensearch import tokens
 from indexer.opensearch.connection import Cluster
 from indexer.opensearch.queries import KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH
 
-SCHEMA_VERSION = "os-1"
+SCHEMA_VERSION = "os-3"  # 2: document records carry title_words; 3: gram fields have norms
 META_ID = "__meta__"
 PARA_BITS = 20  # seq = file ordinal << PARA_BITS | paragraph number (ties rank in corpus order)
 BULK = {"chunk_size": 500, "max_chunk_bytes": 20 * 1024 * 1024, "max_retries": 8,
@@ -68,7 +69,9 @@ def document_actions(document: Document, ordinal: int, index: str) -> list[dict]
         "content_hash": document.content_hash, "paragraphs": len(document.paragraphs),
         "issuer": document.issuer, "doc_number": document.doc_number,
         "published": document.published, "source_name": document.source_name,
-        "chars": sum(len(p.text) for p in document.paragraphs), "seq": ordinal << PARA_BITS}}]
+        "chars": sum(len(p.text) for p in document.paragraphs), "seq": ordinal << PARA_BITS,
+        # scored like Whoosh's title field, whose statistics count document records too
+        "title_words": title_words}}]
     for paragraph in document.paragraphs:
         words, length = tokens.words(paragraph.text)
         unigrams, bigrams = tokens.characters(paragraph.text)
@@ -335,8 +338,7 @@ class Builder:
         stale = [record["doc_id"] for record in gone] + \
             [previous["doc_id"] for _, _, _, previous in pending if previous is not None]
         if stale:
-            self.client.delete_by_query(index=live, refresh=True, conflicts="proceed", body={
-                "query": {"terms": {"doc_id": stale}}})
+            self._delete_documents(live, stale)
         summary.removed = len(gone)
         if pending:
             sent = BuildSummary()
@@ -360,18 +362,35 @@ class Builder:
                              parts=live_meta.get("parts"))
         return summary
 
+    def _delete_documents(self, index: str, doc_ids: list[str]) -> None:
+        """Delete every record of these documents (by id, found with a search: no plugin
+        needed, unlike delete-by-query)."""
+        from opensearchpy import helpers
+        ids = [hit["_id"] for hit in helpers.scan(
+            self.client, index=index, _source=False,
+            query={"query": {"terms": {"doc_id": doc_ids}}})]
+        actions = ({"_op_type": "delete", "_index": index, "_id": record_id} for record_id in ids)
+        for _ in helpers.streaming_bulk(self.client, actions, raise_on_error=True, **BULK):
+            pass
+        self.client.indices.refresh(index=index)
+
     # ------------------------------------------------------------------ metadata and lock
 
     def _write_meta(self, index: str, dictionary, glossary, summary: BuildSummary, updates: int,
                     parts: int | None = None) -> None:
         summary.finished_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         userdict = self.corpus_dir / USERDICT_NAME
+        with tempfile.TemporaryDirectory() as folder:  # what a search process needs of it
+            compiled = Path(folder) / "dictionary.json"
+            dictionary.save_compiled(compiled)
+            compiled_text = compiled.read_text(encoding="utf-8")
         meta = {
             "built_at": summary.finished_at, "schema_version": SCHEMA_VERSION,
             "analysis_version": ANALYSIS_VERSION, "dictionary": dictionary.fingerprint,
             "dictionary_description": dictionary.description,
             "glossary_fingerprint": glossary.fingerprint, "glossary": glossary.to_json(),
             "userdict": userdict.read_text(encoding="utf-8-sig") if userdict.is_file() else None,
+            "compiled_dictionary": compiled_text,
             "corpus": str(self.corpus_dir), "updates": updates, "parts": parts,
             "last_build": summary.to_dict(),
         }

@@ -27,7 +27,7 @@ REQUEST_TIMEOUT = 30
 class Cluster:
     """Where the index lives: one or more node URLs (comma-separated) and the index name."""
 
-    url: str
+    url: str = field(repr=False)  # may hold user:password@: printed only as ``hosts``
     index: str = DEFAULT_INDEX
     api_key: str | None = field(default=None, repr=False)
     ca_file: str | None = None
@@ -53,6 +53,9 @@ class Cluster:
         object.__setattr__(self, "_hosts", tuple(hosts))
         object.__setattr__(self, "username", user)
         object.__setattr__(self, "password", password)
+
+    def __repr__(self) -> str:
+        return f"Cluster({self.describe()!r})"
 
     @property
     def hosts(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ within a second and an incremental one as soon as its metadata is written.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from indexer.features import glossary as corpus_glossary
 from indexer.opensearch import queries
 from indexer.opensearch.build import META_ID, SCHEMA_VERSION
 from indexer.opensearch.connection import Cluster
+from indexer.opensearch.tokens import literal_tokens, token
 from indexer.search import expansion
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.search.snippets import highlight, snippet
@@ -46,24 +48,31 @@ class _Version:
             if meta.get("glossary") else corpus_glossary.Glossary()
         self.dictionary = _dictionary(meta, self.glossary)
         self.records: tuple[list[dict], dict[str, dict]] | None = None
+        self.field_counts: dict[str, int] | None = None  # records having each field
 
 
 def _dictionary(meta: dict, glossary) -> Dictionary:
     """The dictionary the index was built with (its user dictionary is kept in the metadata)."""
-    userdict = None
-    if meta.get("userdict") is not None:
-        folder = Path(tempfile.gettempdir()) / "policy-search-opensearch" / meta["dictionary"]
-        folder.mkdir(parents=True, exist_ok=True)
-        userdict = folder / "userdict.txt"
-        if not userdict.is_file():
-            temporary = folder / f"userdict.{threading.get_ident()}.tmp"
-            temporary.write_text(meta["userdict"], encoding="utf-8")
-            temporary.replace(userdict)
-    dictionary = Dictionary(userdict, glossary.dictionary_terms())
+    folder = Path(tempfile.gettempdir()) / "policy-search-opensearch" / meta["dictionary"]
+    userdict = _cached(folder / "userdict.txt", meta.get("userdict"))
+    compiled = _cached(folder / "dictionary.json", meta.get("compiled_dictionary"))
+    dictionary = Dictionary(userdict, glossary.dictionary_terms(), compiled=compiled)
     if dictionary.fingerprint != meta.get("dictionary"):
         raise IndexVersionError("the OpenSearch index was built with another dictionary or "
                                 "jieba version: rebuild it with 'policy-search index --full'")
     return dictionary
+
+
+def _cached(path: Path, text: str | None) -> Path | None:
+    """``text`` in a local file (dictionaries are read from files), written once per content."""
+    if text is None:
+        return None
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    return path
 
 
 class OpenSearchEngine:
@@ -158,7 +167,15 @@ class OpenSearchEngine:
     # ------------------------------------------------------------ search
 
     def _search(self, version: _Version, body: dict, **options) -> dict:
-        return self._call(self.client.search, index=version.index, body=body, **options)
+        # Through the alias, not the physical index ``version`` names: a rebuild may publish
+        # and delete that one mid-request, the alias always names a complete index.
+        from opensearchpy.exceptions import NotFoundError
+        try:
+            return self._call(self.client.search, index=self.cluster.index, body=body, **options)
+        except NotFoundError:
+            self._checked = 0.0
+            raise IndexNotFoundError(f"the index {self.cluster.index!r} is gone from the "
+                                     "OpenSearch cluster: rebuild it") from None
 
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
@@ -178,13 +195,14 @@ class OpenSearchEngine:
             else (None, {})
         end, newest_first = page * per_page, sort == "date"
         start = end - per_page
-        own_query = queries.paragraphs(parsed, where)
+        own_query = queries.paragraphs(parsed, where, idf=self._idf(version, parsed))
         own = self._page(version, own_query, start, per_page, newest_first)
         total = own["hits"]["total"]["value"]
         expanded, expansion_total, rows = None, 0, [(h, None) for h in own["hits"]["hits"]]
         if wider is not None:
             expanded = expansion.Expanded(wider, found, None)
-            more_query = queries.paragraphs(wider, where, exclude=parsed)
+            more_query = queries.paragraphs(wider, where, exclude=parsed,
+                                            idf=self._idf(version, wider))
             offset = max(0, start - total)
             size = max(0, end - max(start, total))
             more = self._page(version, more_query, offset, size, newest_first)
@@ -207,12 +225,53 @@ class OpenSearchEngine:
             answer["facets"] = self._facets(version, scope)
         return answer
 
+    def _idf(self, version: _Version, parsed: ParsedQuery) -> dict:
+        """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``): the document
+        frequencies of its words in one multi-search (term counts are read from the term
+        dictionary, not by visiting postings); the record counts once per index version."""
+        if version.field_counts is None:
+            counts = {field: {"exists": {"field": field}}
+                      for field in ("words", "title_words", "unigrams", "bigrams")}
+            counts["records"] = {"terms": {"kind": [queries.KIND_PARAGRAPH,
+                                                    queries.KIND_DOCUMENT]}}
+            version.field_counts = {name: self._count(query) for name, query in counts.items()}
+        words = list(dict.fromkeys(parsed.tokens))
+        if not words:
+            return {}
+        literals = list(dict.fromkeys(term.literal for term in parsed.terms))
+        grams = {(field, gram) for text in literals
+                 for field, found in [literal_tokens(text)] for gram in found}
+        keys = [(field, word) for word in words for field in ("words", "title_words")]
+        searches = [{"term": {field: token(word)}} for field, word in keys]
+        searches += [{"term": {field: gram}} for field, gram in sorted(grams)]
+        searches += [queries.literal(text) for text in literals]
+        body = []
+        for query in searches:
+            body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
+        answers = self._call(self.client.msearch, index=self.cluster.index, body=body)
+        found = [answer["hits"]["total"]["value"] if "hits" in answer else None
+                 for answer in answers["responses"]]
+        frequencies = {key: df for key, df in zip(keys, found) if df is not None}
+        gram_counts = {key: df for key, df in zip(sorted(grams), found[len(keys):])
+                       if df is not None}
+        literal_counts = {text: df for text, df in zip(literals, found[len(keys) + len(grams):])
+                          if df is not None}
+        fields = version.field_counts
+        records = fields["records"] + 1
+        return {**queries.idf_boosts(frequencies, records, fields),
+                **queries.literal_boosts(literal_counts, gram_counts, records, fields)}
+
+    def _count(self, query: dict) -> int:
+        return self._call(self.client.count, index=self.cluster.index,
+                          body={"query": query})["count"]
+
     def _page(self, version: _Version, query: dict, start: int, size: int,
               newest_first: bool) -> dict:
         body = {"query": query, "sort": queries.order(newest_first), "track_total_hits": True,
                 "track_scores": True, "from": start if size else 0, "size": size,
                 "_source": PARAGRAPH_FIELDS}
-        return self._search(version, body)
+        # dfs: every shard scores with the whole index's term statistics, as one index would
+        return self._search(version, body, search_type="dfs_query_then_fetch")
 
     def _hit(self, stored: dict, score, parsed: ParsedQuery, records: dict, expanded,
              wider: ParsedQuery | None) -> dict:
@@ -301,7 +360,8 @@ class OpenSearchEngine:
             return None
         version = self._activate()
         try:
-            record = self._call(self.client.get, index=version.index, id=f"d:{doc_id}")["_source"]
+            record = self._call(self.client.get, index=self.cluster.index,
+                                id=f"d:{doc_id}")["_source"]
         except NotFoundError:
             return None
         parsed = parse_query(query, mode) if query else None

@@ -16,7 +16,9 @@ of a paragraph of ≥ LEAD_MIN_LENGTH words, a ``span_first``) and the heading p
 
 from __future__ import annotations
 
-from indexer.embedded.matching import HEADING_PRIOR, LEAD_CHARS, LEAD_LIFT, LEAD_MIN_LENGTH
+import math
+
+from indexer.embedded.matching import HEADING_PRIOR, K1, LEAD_CHARS, LEAD_LIFT, LEAD_MIN_LENGTH
 from indexer.opensearch.tokens import literal_tokens, token
 from indexer.search.query import LITERAL_BONUS, TITLE_BOOST, ParsedQuery, Term
 
@@ -70,16 +72,31 @@ def lead(text: str) -> dict:
         {"range": {"length": {"gte": LEAD_MIN_LENGTH}}}]}}
 
 
-def scoring(parsed: ParsedQuery) -> list[dict]:
-    """The ``should`` clauses that score a matching paragraph (they never change the hit set)."""
+def scoring(parsed: ParsedQuery, idf: dict | None = None) -> list[dict]:
+    """The ``should`` clauses that score a matching paragraph (they never change the hit set).
+
+    ``idf`` maps (field, word) to a boost that turns Lucene's BM25 term score into Whoosh's
+    (``idf_boosts``); without it, Lucene's own idf ranks."""
+    idf = idf or {}
     bonuses = [{"constant_score": {"filter": literal(term.literal), "boost": LITERAL_BONUS}}
                for term in parsed.terms]
-    words = []
-    for word in dict.fromkeys(parsed.tokens):
-        words.append({"term": {"words": {"value": token(word)}}})
-        if TITLE_BOOST:
-            words.append({"term": {"title_words": {"value": token(word), "boost": TITLE_BOOST}}})
     terms = list(dict.fromkeys(parsed.terms))
+    words, scored = [], set()
+    for term in terms:
+        # A term's words, or its literal occurrences where they are more (the embedded
+        # engine's _literal_tf: 乡村建设 inside 和美乡村建设 is no word of the paragraph).
+        own = [{"term": {"words": {"value": token(word), "boost": idf.get(("words", word), 1.0)}}}
+               for word in dict.fromkeys(term.words or (term.literal,)) if word not in scored]
+        scored.update(term.words or (term.literal,))
+        options = [{"bool": {"should": own}}] if own else []
+        if ("literal", term.literal) in idf:
+            options.append(_boosted(literal(term.literal), idf[("literal", term.literal)]))
+        if options:
+            words.append(options[0] if len(options) == 1 else {"dis_max": {"queries": options}})
+    if TITLE_BOOST:
+        for word in dict.fromkeys(parsed.tokens):
+            words.append({"term": {"title_words": {
+                "value": token(word), "boost": TITLE_BOOST * idf.get(("title_words", word), 1.0)}}})
     lifted = {"function_score": {
         "query": {"bool": {"should": words}},
         "functions": [{"weight": 1.0}] + [{"filter": lead(term.literal),
@@ -92,14 +109,56 @@ def scoring(parsed: ParsedQuery) -> list[dict]:
     return bonuses + [relevance]
 
 
+def _boosted(query: dict, boost: float) -> dict:
+    """``literal``'s query with a boost (a term or a phrase query)."""
+    kind, = query
+    field, = query[kind]
+    value = query[kind][field]
+    if kind == "term":
+        return {"term": {field: {"value": value, "boost": boost}}}
+    return {"match_phrase": {field: {**value, "boost": boost}}}
+
+
+def literal_boosts(literal_counts: dict, token_counts: dict, records: int, fields: dict) -> dict:
+    """("literal", literal) → the boost making Lucene's score of the literal's phrase (whose
+    idf is the sum of its bigrams' idfs) BM25 with Whoosh's idf of the literal itself."""
+    boosts = {}
+    for text, df in literal_counts.items():
+        field, grams = literal_tokens(text)
+        n = fields.get(field, 0)
+        lucene = sum(math.log(1 + (max(n, c) - c + 0.5) / (c + 0.5))
+                     for c in (token_counts.get((field, g), 0) for g in grams))
+        whoosh = math.log(records / (df + 1)) + 1
+        if lucene > 0 and whoosh > 0 and df:
+            boosts[("literal", text)] = (K1 + 1) * whoosh / lucene
+    return boosts
+
+
+def idf_boosts(counts: dict, records: int, fields: dict) -> dict:
+    """(field, word) → the boost making Lucene's BM25 term score Whoosh's, as the embedded
+    engine scores: (k1 + 1) × Whoosh idf / Lucene idf.
+
+    ``counts`` maps (field, word) to its document frequency, ``records`` is the number of
+    records Whoosh's idf counts (paragraphs, documents and the metadata record), ``fields``
+    the number of records having each field (Lucene's N)."""
+    boosts = {}
+    for (field, word), df in counts.items():
+        whoosh = math.log(records / (df + 1)) + 1
+        n = max(fields.get(field, 0), df)
+        lucene = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        if lucene > 0 and whoosh > 0:
+            boosts[(field, word)] = (K1 + 1) * whoosh / lucene
+    return boosts
+
+
 def paragraphs(parsed: ParsedQuery, filters: list[dict], exclude: ParsedQuery | None = None,
-               scored: bool = True) -> dict:
+               scored: bool = True, idf: dict | None = None) -> dict:
     """The paragraphs of ``parsed`` within ``filters`` (less those of ``exclude``), scored."""
     query = {"filter": [{"term": {"kind": KIND_PARAGRAPH}}, *filters, matching(parsed)]}
     if exclude is not None:
         query["must_not"] = [matching(exclude)]
     if scored:
-        query["should"] = scoring(parsed)
+        query["should"] = scoring(parsed, idf)
     return {"bool": query}
 
 
