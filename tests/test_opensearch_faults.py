@@ -22,6 +22,7 @@ from indexer.backends import open_engine
 from indexer.errors import BackendUnavailableError
 from indexer.opensearch.build import build_opensearch
 from indexer.opensearch.connection import Cluster
+from indexer.opensearch.queries import KIND_PARAGRAPH
 from tests.cluster import http_json
 
 pytestmark = pytest.mark.opensearch
@@ -165,7 +166,7 @@ def paragraph_count(url: str, index: str) -> int:
     """Paragraph records in the physical ``index`` (refreshed)."""
     http_json(f"{url}/{index}/_refresh", "POST")
     return http_json(f"{url}/{index}/_count", "POST",
-                     {"query": {"term": {"kind": "paragraph"}}})["count"]
+                     {"query": {"term": {"kind": KIND_PARAGRAPH}}})["count"]
 
 
 def test_node_killed_during_a_full_build(opensearch_cluster, tmp_path):
@@ -182,17 +183,18 @@ def test_node_killed_during_a_full_build(opensearch_cluster, tmp_path):
     engine = open_engine(cluster=target)
     assert engine.search(RICE)["total"] == RICE_TOTAL
 
-    # The big corpus: the small one again plus many documents, 40 with 稻谷 in one paragraph.
+    # The big corpus: the small one again plus 300 documents, 30 with 稻谷 in one paragraph.
     big = write_corpus(tmp_path / "big", FAULT_CORPUS)
-    for number in range(400):
+    for number in range(300):
         lines = [f"# 第{number}号通知", ""]
         lines += [f"第{number}号通知第{k}段：推进产业发展和项目建设，完善配套服务。" for k in range(30)]
         if number % 10 == 0:
             lines.append(f"第{number}号通知：做好稻谷收购。")
         (big / f"2025_通知{number:03d}.md").write_text("\n\n".join(lines) + "\n", encoding="utf-8")
-    big_total = RICE_TOTAL + 40
+    big_total = RICE_TOTAL + 30
 
     seen: set[int] = set()
+    failures: list[str] = []  # anything but an answer or the failover window's "unavailable"
     stop = threading.Event()
 
     def searcher() -> None:
@@ -201,6 +203,8 @@ def test_node_killed_during_a_full_build(opensearch_cluster, tmp_path):
                 seen.add(engine.search(RICE)["total"])
             except BackendUnavailableError:
                 seen.add(-1)
+            except Exception as error:  # noqa: BLE001 - the web app would answer 500
+                failures.append(f"{type(error).__name__}: {error}")
             time.sleep(0.05)
 
     command = [sys.executable, "-m", "indexer", "index", "--opensearch", ",".join(cluster.urls),
@@ -215,11 +219,11 @@ def test_node_killed_during_a_full_build(opensearch_cluster, tmp_path):
         deadline = time.monotonic() + 300
         new_index = None
         while build.poll() is None and time.monotonic() < deadline:
-            names = [n for n in http_json(f"{cluster.urls[0]}/_cat/indices/{alias}-*?format=json&h=index")
+            names = [n for n in http_json(f"{cluster.urls[0]}/_cat/indices/{alias}-2*?format=json&h=index")
                      if n["index"] not in first_index]
             if names:
                 new_index = names[0]["index"]
-                if paragraph_count(cluster.urls[0], new_index) > 1000:
+                if paragraph_count(cluster.urls[0], new_index) > 0:
                     break
             time.sleep(0.2)
         assert build.poll() is None, "the build finished before a node could be killed"
@@ -233,7 +237,8 @@ def test_node_killed_during_a_full_build(opensearch_cluster, tmp_path):
         restore(cluster)
     assert "Traceback" not in err
     now = alias_targets(cluster.urls[0], alias)
-    print(f"\nbuild exit {build.returncode}; alias on {now}; totals seen {sorted(seen)}\n{out[-300:]}{err[-300:]}")
+    print(f"\nbuild exit {build.returncode}; alias on {now}; totals seen {sorted(seen)}; "
+          f"{len(failures)} failed searches {sorted(set(failures))[:3]}\n{out[-300:]}{err[-300:]}")
     if build.returncode == 0:
         assert now == [new_index]
         assert engine.search(RICE)["total"] == big_total
@@ -244,6 +249,8 @@ def test_node_killed_during_a_full_build(opensearch_cluster, tmp_path):
     # Whatever a searcher saw was one complete index or the other (-1: the moment it could not
     # reach any node), never a part of the new one.
     assert seen <= {RICE_TOTAL, big_total, -1}
+    # Searches go on answering across the alias swap (serve answers throughout a rebuild).
+    assert failures == []
     drop_indices(cluster.urls[0], alias)
 
 
