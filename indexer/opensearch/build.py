@@ -345,7 +345,6 @@ class Builder:
             self._send_files(live, [(o, p, s) for o, p, s, _ in pending], sent)
             summary.skipped = sent.skipped
             summary.paragraphs += sent.paragraphs
-            added_sources = {s for _, _, s, previous in pending if previous is None}
             skipped_sources = {s["source"] for s in sent.skipped}
             for _, _, source, previous in pending:
                 if source in skipped_sources:
@@ -354,7 +353,6 @@ class Builder:
                     summary.added += 1
                 else:
                     summary.changed += 1
-            del added_sources
         summary.documents = summary.added + summary.changed + summary.unchanged
         if summary.added or summary.changed or summary.removed:
             self._write_meta(live, dictionary, glossary, summary,
