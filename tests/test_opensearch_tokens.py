@@ -52,3 +52,22 @@ def test_odd_text_is_found_the_same_way(tmp_path, opensearch_url):  # noqa: F811
             hits = engine.search(query, mode=mode, per_page=20)["hits"]
             assert sorted(h["para"] for h in hits) == paras, (engine.backend, query, mode)
     cluster.client().indices.delete(index=f"{cluster.index}-*")
+
+
+def test_the_index_file_carries_the_embedded_engines_bm25_constants():
+    """index.json states k1 and b as the embedded engine ranks (a build sets them from there)."""
+    import json
+    from importlib import resources
+
+    from indexer.embedded.matching import B, K1
+    from indexer.opensearch.build import index_body
+    raw = json.loads((resources.files("indexer.opensearch") / "index.json").read_text("utf-8"))
+    assert raw["settings"]["index"]["similarity"]["policy_bm25"] == \
+        {"type": "BM25", "k1": 1.2, "b": 0.1} == {"type": "BM25", "k1": K1, "b": B}
+    body = index_body(shards=4, replicas=1)
+    assert (body["settings"]["index"]["number_of_shards"],
+            body["settings"]["index"]["number_of_replicas"]) == (4, 1)
+    analyzed = {name for name, field in body["mappings"]["properties"].items()
+                if field.get("type") == "text" and field.get("index", True)}
+    assert analyzed == {"words", "title_words", "unigrams", "bigrams"}
+    assert {body["mappings"]["properties"][name]["analyzer"] for name in analyzed} == {"whitespace"}
