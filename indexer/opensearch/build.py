@@ -116,6 +116,7 @@ class Builder:
         """Build (full or incremental), publish, and return what was done."""
         from opensearchpy.exceptions import (ConnectionError as ClusterConnectionError,
                                              ConnectionTimeout, TransportError)
+        from opensearchpy.helpers import BulkIndexError
         if not self.corpus_dir.is_dir():
             raise BuildError(f"corpus folder not found: {self.corpus_dir}")
         number, count = self.part
@@ -132,6 +133,12 @@ class Builder:
             raise BuildError(self.cluster.scrub(
                 "build failed, the alias still names the last complete index: OpenSearch "
                 f"answered {error.status_code} {error.error}")) from None
+        except BulkIndexError as error:  # records refused after the retries
+            first = (error.errors or [{}])[0]
+            reason = next(iter(first.values()), {}).get("error", first) if first else ""
+            raise BuildError(self.cluster.scrub(
+                "build failed, the alias still names the last complete index: the cluster "
+                f"refused {len(error.errors)} records (first: {reason})")) from None
         summary.seconds = round(time.monotonic() - started, 2)
         return summary
 
