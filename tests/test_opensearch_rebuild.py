@@ -193,3 +193,23 @@ def test_search_answers_throughout_a_full_rebuild(tmp_path, cluster):
     assert set(totals) <= {40, 80}
     assert totals[0] == 40 and totals[-1] == 80
     assert totals == sorted(totals)  # once the new index answers, the old one never does again
+
+
+def test_an_incremental_part_updates_only_its_own_slice(tmp_path, cluster):
+    corpus = tmp_path / "corpus"
+    names = [f"2024_文件{n:02}.txt" for n in range(10)]
+    for number, name in enumerate(names):
+        _write(corpus, name, f"2024年文件{number}", ["旧的表述。"])
+    build(corpus, cluster=cluster)
+    for number, name in enumerate(names):
+        _write(corpus, name, f"2024年文件{number}", ["新的表述。"])
+    mine = [n for n in names if in_part(n, (1, 2))]
+    summary = build(corpus, cluster=cluster, part=(1, 2))
+    assert (summary.mode, summary.changed, summary.unchanged) == ("incremental", len(mine), 0)
+    engine = open_engine(cluster=cluster)
+    assert engine.search("新的表述", mode="exact")["total"] == len(mine)
+    assert engine.search("旧的表述", mode="exact")["total"] == len(names) - len(mine)
+    build(corpus, cluster=cluster, part=(2, 2))
+    time.sleep(1.1)
+    assert engine.search("新的表述", mode="exact")["total"] == len(names)
+    assert engine.search("旧的表述", mode="exact")["total"] == 0
