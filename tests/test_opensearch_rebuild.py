@@ -213,3 +213,30 @@ def test_an_incremental_part_updates_only_its_own_slice(tmp_path, cluster):
     time.sleep(1.1)
     assert engine.search("新的表述", mode="exact")["total"] == len(names)
     assert engine.search("旧的表述", mode="exact")["total"] == 0
+
+
+def test_a_build_the_cluster_refuses_fails_clearly_and_keeps_the_live_index(tmp_path, cluster,
+                                                                             capsys):
+    """The cluster blocks index creation (as a full disk or an operator would): the build
+    fails with one line, the alias stays on the complete index, search still answers."""
+    from indexer.cli import main
+    corpus = tmp_path / "corpus"
+    _write(corpus, "2020_甲.txt", "2020年甲报告", ["推进海绵城市建设。"])
+    build(corpus, cluster=cluster)
+    live = _alias_target(cluster)
+    client = cluster.client()
+    block = {"persistent": {"cluster.blocks.create_index": True}}
+    client.cluster.put_settings(body=block)
+    try:
+        with pytest.raises(SystemExit) as exit_status:
+            main(["index", "--corpus", str(corpus), "--full", "-q", "--opensearch",
+                  ",".join(cluster.hosts), "--os-index", cluster.index])
+    finally:
+        client.cluster.put_settings(body={"persistent": {"cluster.blocks.create_index": None}})
+    assert exit_status.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: build failed, the alias still names the last complete index: "
+                          "OpenSearch answered 403")
+    assert _alias_target(cluster) == live
+    assert len(_paragraphs_with(open_engine(cluster=cluster), "海绵城市")) == 1
