@@ -54,20 +54,23 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a running process in MB."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a running process in MB (``VmHWM``: its peak so far)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def node_pids(urls: list[str]) -> list[int]:
+def node_pids(urls: list[str], cluster=None) -> list[int]:
     """The pids of the cluster's node processes when they run on this machine (else none)."""
     from tests.cluster import http_json
+    if cluster is not None:
+        return [node.pid for node in cluster.running()]
     try:
-        nodes = http_json(f"{urls[0]}/_nodes/process")["nodes"].values()
-    except OSError:
+        nodes = http_json(f"{urls[0]}/_nodes/process", timeout=120)["nodes"].values()
+    except OSError as error:
+        log(f"no node pids ({error}): the nodes' CPU and memory are not measured")
         return []
     return [n["process"]["id"] for n in nodes if Path(f"/proc/{n['process']['id']}").exists()]
 
@@ -179,7 +182,8 @@ def first_calls(serve_arguments: list[str], queries: list[tuple[str, str]]) -> d
 def shard_figures(url: str) -> dict:
     """Primary shards of the benchmark index: documents and bytes on disk, each."""
     from tests.cluster import http_json
-    shards = http_json(f"{url}/_cat/shards/{ALIAS}?format=json&bytes=b&h=shard,prirep,docs,store,node")
+    shards = http_json(f"{url}/_cat/shards/{ALIAS}?format=json&bytes=b&h=shard,prirep,docs,store,node",
+                       timeout=120)
     primaries = [s for s in shards if s["prirep"] == "p"]
     return {"primaries": len(primaries), "copies": len(shards),
             "docs_per_primary": [int(s["docs"]) for s in primaries],
@@ -214,7 +218,7 @@ def run(arguments) -> dict:
     cluster = None if arguments.opensearch else start_own_cluster(work)
     urls = arguments.opensearch.split(",") if arguments.opensearch else cluster.urls
     try:
-        pids = node_pids(urls)
+        pids = node_pids(urls, cluster)
         result = {"corpus": [f"scale factor {arguments.scale:g}"] if arguments.scale else
                   [str(arguments.corpus / s) for s in arguments.sets],
                   "limit_docs": arguments.limit_docs, "shards": arguments.shards,
@@ -241,6 +245,7 @@ def run(arguments) -> dict:
         result["same_totals"] = sum(a == b for a, b in zip(result["embedded_http"].pop("totals"),
                                                            result["opensearch_http"].pop("totals")))
         result["nodes_rss_mb"] = [rss_mb(p) for p in pids]
+        result["nodes_peak_rss_mb"] = [rss_mb(p, "VmHWM") for p in pids]
         result["shards"] = shard_figures(urls[0])
         result["load_average_end"] = os.getloadavg()
     finally:
@@ -277,7 +282,8 @@ def report(result: dict) -> str:
             f"{http['server_rss_mb']:.0f} MB   [load {http['load_average'][1]:.1f}]",
         ]
     shards = result["shards"]
-    lines += ["", f"OpenSearch nodes RSS: {', '.join(f'{m:.0f}' for m in result['nodes_rss_mb'])} MB "
+    lines += ["", f"OpenSearch nodes RSS: {', '.join(f'{m:.0f}' for m in result['nodes_rss_mb'])} MB, "
+              f"peak {', '.join(f'{m:.0f}' for m in result['nodes_peak_rss_mb'])} MB "
               f"(heap 384 MB each)   [load {result['load_average_end'][0]:.1f}]",
               f"primaries: docs {shards['docs_per_primary']}, bytes "
               f"{[round(b / 2**20, 1) for b in shards['bytes_per_primary']]} MB",
