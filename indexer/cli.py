@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import click
 
+from indexer.backends import build as build_index_of, open_engine
 from indexer.features import export
 from indexer.embedded import store
-from indexer.embedded.build import BuildSummary, build_index
+from indexer.embedded.build import BuildSummary
 from indexer.errors import PolicySearchError
 from indexer.embedded.engine import SearchEngine
+from indexer.opensearch import connection
 from indexer.relations.validity import STATUSES
 
 DEFAULT_CORPUS = "corpus"
@@ -29,6 +32,43 @@ index_option = click.option(
     "--index", "index_dir", type=click.Path(path_type=Path), envvar=INDEX_ENV,
     default=DEFAULT_INDEX, show_default=True, help=f"Index folder (env {INDEX_ENV}).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+CLUSTER_OPTIONS = (
+    click.option("--opensearch", metavar="URL", envvar=connection.URL_ENV, default=None,
+                 help="Use the index on this OpenSearch cluster instead of --index (comma-"
+                      f"separated node URLs; user:password@ for basic auth; env {connection.URL_ENV})."),
+    click.option("--os-index", metavar="NAME", envvar=connection.INDEX_ENV,
+                 default=connection.DEFAULT_INDEX, show_default=True,
+                 help=f"Index (alias) name on the cluster, so corpora can share it (env {connection.INDEX_ENV})."),
+    click.option("--os-api-key", metavar="KEY", envvar=connection.API_KEY_ENV, default=None,
+                 help=f"API key sent as 'Authorization: ApiKey KEY' (env {connection.API_KEY_ENV})."),
+    click.option("--os-ca-file", type=click.Path(exists=True, dir_okay=False),
+                 envvar=connection.CA_FILE_ENV, default=None,
+                 help=f"CA certificate to verify the cluster's TLS certificate (env {connection.CA_FILE_ENV})."),
+    click.option("--os-insecure", is_flag=True, envvar=connection.INSECURE_ENV,
+                 help="Do not verify the cluster's TLS certificate."),
+)
+
+
+def cluster_options(command):
+    """Add the OpenSearch options; the command receives ``cluster`` (None: the embedded index)."""
+    @functools.wraps(command)
+    def with_cluster(*args, opensearch, os_index, os_api_key, os_ca_file, os_insecure, **kwargs):
+        cluster = connection.cluster_from_options(opensearch, os_index, os_api_key, os_ca_file,
+                                                  os_insecure)
+        return command(*args, cluster=cluster, **kwargs)
+    for option in reversed(CLUSTER_OPTIONS):
+        with_cluster = option(with_cluster)
+    return with_cluster
+
+
+def parse_part(value: str | None) -> tuple[int, int]:
+    """``--part i/n`` → (i, n)."""
+    if not value:
+        return 1, 1
+    found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not found or not 1 <= int(found.group(1)) <= int(found.group(2)):
+        raise click.BadParameter(f"{value!r}: use i/n with 1 ≤ i ≤ n, e.g. 2/4", param_hint="--part")
+    return int(found.group(1)), int(found.group(2))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,15 +78,27 @@ def cli():
 
 
 @cli.command()
+@cluster_options
 @corpus_option
 @index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
 @click.option("--wait", is_flag=True, help="Wait for a running build instead of stopping.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def index(corpus_dir, index_dir, full, wait, quiet):
+@click.option("--shards", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --opensearch: primary shards of a new index.")
+@click.option("--replicas", type=click.IntRange(min=0), default=0, show_default=True,
+              help="With --opensearch: replicas of each shard of a new index.")
+@click.option("--part", metavar="I/N", default=None,
+              help="With --opensearch: ingest only slice I of N of the corpus (by path hash), "
+                   "so N machines can fill one index.")
+def index(corpus_dir, index_dir, full, wait, quiet, shards, replicas, part, cluster):
     """Build or update the index of a corpus folder."""
+    slice_ = parse_part(part)
+    if cluster is None and (part or shards != 1 or replicas):
+        raise click.UsageError("--shards, --replicas and --part need --opensearch")
     try:
-        summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet)
+        summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet,
+                            cluster=cluster, shards=shards, replicas=replicas, part=slice_)
     except KeyboardInterrupt:  # before click turns it into a bare "Aborted!"
         click.echo("interrupted: the live index is untouched", err=True)
         sys.exit(130)
@@ -54,7 +106,7 @@ def index(corpus_dir, index_dir, full, wait, quiet):
 
 
 def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool = False,
-              quiet: bool = False) -> BuildSummary:
+              quiet: bool = False, cluster=None, **cluster_build) -> BuildSummary:
     """Build with a progress bar on stderr; shared by ``index`` and ``serve``."""
     bar = None
 
@@ -69,7 +121,8 @@ def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool 
         bar.update(1, source[-40:])
 
     try:
-        return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait)
+        return build_index_of(corpus_dir, index_dir, cluster, full=full, progress=progress,
+                              wait=wait, **cluster_build)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -105,13 +158,14 @@ def describe_build(summary: BuildSummary) -> str:
 @click.option("--csv", "as_csv", is_flag=True, help="With --all: CSV (UTF-8 with BOM).")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="With --all: one JSON object a line.")
 @json_option
+@cluster_options
 def search(query, index_dir, exact, limit, page, issuer, no_expand, status, export_all, as_csv,
-           as_jsonl, as_json):
+           as_jsonl, as_json, cluster):
     """Search the index; every word must occur, "quotes" mark a phrase."""
     query = from_argv(query)
     mode = "exact" if exact else "words"
     issuer = from_argv(issuer) if issuer else None
-    engine = SearchEngine(index_dir)
+    engine = open_engine(index_dir, cluster)
     if export_all or as_csv or as_jsonl:
         export_hits(engine, query, mode, not no_expand, export_all, as_csv, as_jsonl, issuer,
                     status)
@@ -177,10 +231,11 @@ def export_hits(engine, query, mode, expand, export_all, as_csv, as_jsonl, issue
 @click.argument("term")
 @index_option
 @json_option
-def define(term, index_dir, as_json):
+@cluster_options
+def define(term, index_dir, as_json, cluster):
     """Show what the corpus's documents say a term means (their glossary)."""
     term = from_argv(term)
-    entries = SearchEngine(index_dir).glossary().define(term)
+    entries = open_engine(index_dir, cluster).glossary().define(term)
     if not entries:
         raise PolicySearchError(f"no definition of {term!r} in the corpus's glossary")
     if as_json:
@@ -265,9 +320,10 @@ def terminal_marks(html: str) -> str:
 @click.option("--all", "show_all", is_flag=True, help="Show every document.")
 @index_option
 @json_option
-def show(doc_ids, show_all, index_dir, as_json):
+@cluster_options
+def show(doc_ids, show_all, index_dir, as_json, cluster):
     """Show whole documents (or, without ids, list them)."""
-    engine = SearchEngine(index_dir)
+    engine = open_engine(index_dir, cluster)
     if show_all:
         doc_ids = [d["doc_id"] for d in engine.documents()]
     if not doc_ids:
@@ -295,15 +351,19 @@ def show(doc_ids, show_all, index_dir, as_json):
 @cli.command()
 @index_option
 @json_option
-def stats(index_dir, as_json):
+@cluster_options
+def stats(index_dir, as_json, cluster):
     """Summarise the index: documents, paragraphs, dictionary, last build."""
-    result = SearchEngine(index_dir).stats()
+    result = open_engine(index_dir, cluster).stats()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
     click.echo(f"{result['documents']} documents, {result['paragraphs']} paragraphs, "
                f"built {result['built_at']}")
     click.echo(f"dictionary: {result['dictionary']}")
+    if "backend" in result:
+        where = result["backend"]
+        click.echo(f"OpenSearch: {where['cluster']} alias {where['alias']} → {where['index']}")
     for d in result["docs"]:
         click.echo(f"  {d['doc_id']}\t{d['year'] or ''}\t{d['paragraphs']}\t{d['title']}")
 
@@ -317,10 +377,11 @@ def stats(index_dir, as_json):
 @click.option("--to", "year_to", type=int, help="Last year.")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per query and year).")
-def trends(queries, index_dir, by, exact, year_from, year_to, as_json, as_csv):
+@cluster_options
+def trends(queries, index_dir, by, exact, year_from, year_to, as_json, as_csv, cluster):
     """How often each query occurs per year (or region), per 10,000 characters."""
     from indexer.features.trends import trends as run_trends, trends_csv
-    result = run_trends(SearchEngine(index_dir), [from_argv(q) for q in queries],
+    result = run_trends(open_engine(index_dir, cluster), [from_argv(q) for q in queries],
                         mode="exact" if exact else "words", by=by, year_from=year_from,
                         year_to=year_to)
     if as_json or as_csv:
@@ -344,10 +405,11 @@ def trends(queries, index_dir, by, exact, year_from, year_to, as_json, as_csv):
 @click.argument("doc_id")
 @index_option
 @json_option
-def new_formulations(doc_id, index_dir, as_json):
+@cluster_options
+def new_formulations(doc_id, index_dir, as_json, cluster):
     """Words and phrases of a document that no earlier document of its series used."""
     from indexer.features.novelty import new_formulations as find_new
-    result = find_new(SearchEngine(index_dir), doc_id)
+    result = find_new(open_engine(index_dir, cluster), doc_id)
     if result is None:
         raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
     if as_json:
@@ -368,10 +430,11 @@ def new_formulations(doc_id, index_dir, as_json):
 @click.argument("b_id", metavar="B")
 @index_option
 @json_option
-def compare(a_id, b_id, index_dir, as_json):
+@cluster_options
+def compare(a_id, b_id, index_dir, as_json, cluster):
     """Align B's paragraphs with A's and mark what changed (A: the earlier document)."""
     from indexer.features.compare import compare_documents
-    result = compare_documents(SearchEngine(index_dir), a_id, b_id)
+    result = compare_documents(open_engine(index_dir, cluster), a_id, b_id)
     if result is None:
         raise PolicySearchError(f"no document with id {a_id!r} or {b_id!r} (list them with `show`)")
     if as_json:
@@ -395,13 +458,15 @@ def compare(a_id, b_id, index_dir, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
-def serve(corpus_dir, index_dir, host, port, threads):
+@cluster_options
+def serve(corpus_dir, index_dir, host, port, threads, cluster):
     """Serve the web front end (production server); builds the index first if there is none."""
-    if store.current_generation(index_dir) is None:
+    if cluster is None and store.current_generation(index_dir) is None:
         click.echo(f"no index in {index_dir} yet: building it from {corpus_dir}", err=True)
         click.echo(describe_build(run_build(corpus_dir, index_dir)), err=True)
     from webapp.server import run  # the web layer is only loaded by this command
-    run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads)
+    run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads,
+        cluster=cluster)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,3 +31,7 @@ class DocumentError(Exception):
 
 class IndexVersionError(PolicySearchError):
     """The index on disk was written by a version this one cannot search: rebuild it."""
+
+
+class BackendUnavailableError(PolicySearchError):
+    """The search cluster cannot be reached or does not answer (the web answers 503)."""

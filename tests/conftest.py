@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexer import build_index
+from tests.cluster.fixture import opensearch_cluster  # noqa: F401  (the session's OpenSearch cluster)
 
 # The corpus cleaner strips tags but decodes entities, so entities are how a literal
 # "<script>" gets into indexed text; the web layer must then escape it everywhere.

@@ -15,6 +15,9 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer import IndexNotFoundError, PolicySearchError, QueryError, SearchEngine
+from indexer.backends import open_engine
+from indexer.errors import BackendUnavailableError
+from indexer.opensearch import connection
 
 from .params import MAX_PER_PAGE
 
@@ -57,7 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["DEBUG"] = False  # never the Werkzeug debugger, whatever the caller asked
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the engine's key order, as `--json` prints it
-    app.extensions["search_engine"] = SearchEngine(Path(app.config["INDEX_DIR"]))
+    cluster = cluster_from_config(app.config)
+    app.extensions["search_engine"] = open_engine(Path(app.config["INDEX_DIR"]), cluster)
 
     from . import analysis, api, reindex, relations, views
     app.register_blueprint(views.blueprint)
@@ -66,7 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(relations.blueprint)
     # POST /api/reindex exists only when the operator set a token (README.md, "Rebuilding the index")
     app.config.setdefault("REINDEX_TOKEN", os.environ.get(reindex.TOKEN_ENV, ""))
-    reindex.register(app)
+    if cluster is None:  # a cluster's index is built with `policy-search index --opensearch`
+        reindex.register(app)
     _register_error_handlers(app)
 
     @app.after_request
@@ -75,6 +80,17 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def cluster_from_config(config) -> connection.Cluster | None:
+    """The OpenSearch cluster the app searches: config OPENSEARCH (a ``Cluster``) or the
+    POLICY_SEARCH_OPENSEARCH* environment; None for the embedded index."""
+    if "OPENSEARCH" in config:
+        return config["OPENSEARCH"]
+    return connection.cluster_from_options(
+        os.environ.get(connection.URL_ENV), os.environ.get(connection.INDEX_ENV),
+        os.environ.get(connection.API_KEY_ENV), os.environ.get(connection.CA_FILE_ENV),
+        os.environ.get(connection.INSECURE_ENV, "") not in ("", "0", "false"))
 
 
 def _complete(config: dict | None) -> bool:
@@ -108,9 +124,18 @@ def _register_error_handlers(app: Flask) -> None:
     def no_index(error):
         details = {"command": f"policy-search index --corpus {app.config['CORPUS_DIR']} "
                               f"--index {app.config['INDEX_DIR']}"}
+        cluster = getattr(app.extensions["search_engine"], "cluster", None)
+        if cluster is not None:  # the URL without credentials: the page shows it
+            details["command"] = (f"policy-search index --corpus {app.config['CORPUS_DIR']} "
+                                  f"--opensearch {','.join(cluster.hosts)} --os-index {cluster.index}")
         if wants_json() and "reindexer" in app.extensions:  # a first build started over HTTP
             details["reindex"] = app.extensions["reindexer"].snapshot()
         return answer(503, "no_index", str(error), details)
+
+    @app.errorhandler(BackendUnavailableError)
+    def cluster_down(error):
+        log.error("search cluster unavailable on %s: %s", request.path, error)
+        return answer(503, "unavailable", str(error))
 
     @app.errorhandler(PolicySearchError)
     def engine_error(error):

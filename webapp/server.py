@@ -10,14 +10,16 @@ from . import create_app
 
 
 def run(corpus_dir: Path, index_dir: Path, host: str = "127.0.0.1", port: int = 5000,
-        threads: int = 8) -> None:
+        threads: int = 8, cluster=None) -> None:
     """Serve the app on ``host:port`` until interrupted, printing the URL to open."""
-    app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir)} | _page_size())
+    app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir),
+                      "OPENSEARCH": cluster} | _page_size())
     engine = app.extensions["search_engine"]
     engine.warm_up()
     engine.prepare_searchers(threads)  # one for each worker thread, ready before its first request
     shown_host = f"[{host}]" if ":" in host else host
-    print(f"policy-search: serving {index_dir} on http://{shown_host}:{port}/ "
+    served = cluster.describe() if cluster is not None else index_dir
+    print(f"policy-search: serving {served} on http://{shown_host}:{port}/ "
           f"({threads} threads; Ctrl-C stops)", flush=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="policy-search")
 

@@ -59,6 +59,8 @@ def _open_current_version(generation: Path):
 class SearchEngine:
     """Searches the live generation of an index folder; safe to call from many threads."""
 
+    backend = "embedded"
+
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
         self._local = threading.local()
@@ -211,6 +213,18 @@ class SearchEngine:
         wanted = normalize(re.sub(r"\s+", "", issuer))
         return [d["doc_id"] for d in self._document_records(searcher)
                 if d.get("issuer") and wanted in normalize(re.sub(r"\s+", "", d["issuer"]))]
+
+    def hit_paragraphs(self, parsed: ParsedQuery, doc: str | None = None,
+                       year_from: int | None = None, year_to: int | None = None):
+        """Every paragraph ``parsed`` matches, as (doc_id, para, text), in index order."""
+        searcher = self.searcher()
+        for docnum in match(searcher, parsed, filter_query(doc, year_from, year_to)).ids.tolist():
+            stored = searcher.stored_fields(docnum)
+            yield stored["doc_id"], stored["para"], stored["text"]
+
+    def version(self) -> str:
+        """A key that changes whenever the live index changes (a new generation)."""
+        return str(store.current_generation(self.index_dir))
 
     def glossary(self):
         """The glossary (and abbreviations) of the live generation."""

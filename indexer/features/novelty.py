@@ -19,7 +19,6 @@ from collections import OrderedDict, defaultdict
 
 import ahocorasick
 
-from indexer.embedded import store
 from indexer.analysis import active_dictionary, builtin_dictionary_path, literal_text
 from indexer.features.series import earlier_in_series, series_key
 
@@ -49,7 +48,7 @@ def new_formulations(engine, doc_id: str) -> dict | None:
     records = engine.documents()
     record = next(r for r in records if r["doc_id"] == doc_id)
     earlier = earlier_in_series(records, record)
-    key = (str(store.current_generation(engine.index_dir)), doc_id)
+    key = (engine.version(), doc_id)
     with _LOCK:
         phrases = _CACHE.get(key)
     if phrases is None:

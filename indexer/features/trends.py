@@ -14,9 +14,7 @@ import time
 from collections import defaultdict
 
 from indexer.errors import QueryError
-from indexer.embedded.matching import match
 from indexer.search.query import parse_query
-from indexer.embedded.engine import filter_query
 from indexer.analysis import literal_text
 
 BY = ("year", "region")
@@ -41,9 +39,8 @@ def trends(engine, queries: list[str], mode: str = "words", by: str = "year",
     records = {r["doc_id"]: r for r in engine.documents()
                if _in_scope(r, doc, year_from, year_to) and _bucket(r, by) is not None}
     buckets = _buckets(records.values(), by)
-    searcher = engine.searcher()
-    where = filter_query(doc, year_from, year_to)
-    series = [_series(searcher, q, parsed, where, records, by, buckets)
+    series = [_series(engine.hit_paragraphs(parsed, doc, year_from, year_to), q, parsed,
+                      records, by, buckets)
               for q, parsed in zip(queries, parsed_queries)]
     return {"queries": queries, "mode": mode, "by": by,
             "filters": {"doc": doc, "year_from": year_from, "year_to": year_to},
@@ -74,20 +71,19 @@ def _buckets(records, by: str) -> list[dict]:
     return [{"key": key, **totals[key]} for key in sorted(totals)]
 
 
-def _series(searcher, query, parsed, where, records, by, buckets) -> dict:
+def _series(hits, query, parsed, records, by, buckets) -> dict:
     counts = {b["key"]: {"documents": set(), "paragraphs": 0, "occurrences": 0}
               for b in buckets}
     first = last = None
-    for docnum in match(searcher, parsed, where).ids.tolist():
-        stored = searcher.stored_fields(docnum)
-        record = records.get(stored["doc_id"])
+    for doc_id, para, text in hits:
+        record = records.get(doc_id)
         if record is None:  # a document without a year, when grouping by year
             continue
         count = counts[_bucket(record, by)]
         count["documents"].add(record["doc_id"])
         count["paragraphs"] += 1
-        count["occurrences"] += count_occurrences(stored["text"], parsed)
-        place = _place(record, stored["para"])
+        count["occurrences"] += count_occurrences(text, parsed)
+        place = _place(record, para)
         if record.get("year") is not None:
             if first is None or place["order"] < first["order"]:
                 first = place

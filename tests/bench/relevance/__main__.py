@@ -7,7 +7,8 @@
     .venv/bin/python -m tests.bench.relevance show [--index DIR] [--unjudged]   # the blind judging view
 
 Without --index it builds the engine index of ../shared/corpus national-reports + provincial-2026
-in a temporary folder. The pool is written without system labels, shuffled; judgments.tsv
+in a temporary folder. ``run --opensearch URL`` also indexes that corpus on an OpenSearch cluster
+and measures it as the system ``opensearch`` (docs/opensearch.md). The pool is written without system labels, shuffled; judgments.tsv
 holds the grades (rubric.json). Results no one judged are listed, never guessed (they count 0).
 """
 
@@ -201,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lead-chars", help="engine: how early is early, in characters (grid, pool: comma-separated)")
     parser.add_argument("--lead-min-length", help="engine: the lift needs a paragraph at least this long, in words (grid, pool: comma-separated)")
     parser.add_argument("--unjudged", action="store_true", help="show: only paragraphs not judged yet")
+    parser.add_argument("--opensearch", metavar="URL",
+                        help="run: also measure the OpenSearch backend on this cluster")
     args = parser.parse_args(argv)
     queries = read_queries()
     with tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
@@ -214,7 +217,14 @@ def main(argv: list[str] | None = None) -> None:
         else:
             params = grid_settings(args)[0]  # run takes one value per option
             apply_engine_params(params)
-            results = measure(systems, queries, Judgments.read(JUDGMENTS), SYSTEMS)
+            names = SYSTEMS
+            if args.opensearch:
+                if args.index is not None:
+                    raise SystemExit("--opensearch builds from the shared corpus: leave out --index")
+                log("building the OpenSearch index of the same corpus …")
+                systems.add_opensearch(Path(tmp) / "corpus", args.opensearch)
+                names = SYSTEMS + ("opensearch",)
+            results = measure(systems, queries, Judgments.read(JUDGMENTS), names)
             print_report(results, queries, params.label())
 
 

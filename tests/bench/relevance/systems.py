@@ -80,15 +80,28 @@ class Systems:
         self.stock, seconds = stock.build(paragraphs, Path(work_dir) / "stock")
         log(f"stock index built in {seconds:.1f} s")
 
+    opensearch = None  # the same corpus on an OpenSearch cluster (``add_opensearch``)
+
+    def add_opensearch(self, corpus: Path, url: str, index: str = "relevance-bench") -> None:
+        """Index ``corpus`` (the engine index's corpus) on the cluster at ``url`` as the system
+        ``opensearch``: the same analysis and priors, ranked by OpenSearch's BM25."""
+        from indexer.backends import build, open_engine
+        from indexer.opensearch.connection import Cluster
+        cluster = Cluster(url, index=index)
+        summary = build(corpus, cluster=cluster, full=True)
+        self.opensearch = open_engine(cluster=cluster)
+        self.opensearch_build = summary
+
     def key(self, doc_id: str, para: int) -> str:
         """The judgment key of an indexed paragraph."""
         return paragraph_key(self.sources[doc_id], para, self.texts[(doc_id, para)])
 
     def top(self, system: str, query: str) -> list[str]:
         """The top 10 keys of one system for a query typed in words mode."""
-        if system == "engine":
+        if system in ("engine", "opensearch"):
+            engine = self.engine if system == "engine" else self.opensearch
             hits = [(h["doc_id"], h["para"]) for h in
-                    self.engine.search(query, per_page=DEPTH)["hits"]]
+                    engine.search(query, per_page=DEPTH)["hits"]]
         elif system == "fts5":
             hits = [(doc_id, para) for doc_id, para, _ in self.fts5.search(query.split()).hits]
         elif system == "stock":

@@ -1,0 +1,431 @@
+"""Searching an OpenSearch index: the answers of ``embedded.engine.SearchEngine``, from a cluster.
+
+The cluster finds and ranks (``queries.py``); everything a reader sees of a hit — snippets,
+highlights, "matched by", expansions, facets' titles — is made here by the same code the
+embedded engine uses, from the stored text. The alias is resolved (and the index's metadata,
+dictionary and glossary read) at most once a second, so a published rebuild is picked up
+within a second and an incremental one as soon as its metadata is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from indexer.analysis import Dictionary, active_dictionary, literal_text, use_dictionary
+from indexer.embedded.engine import DOC_ID_PATTERN, OFFICIAL_FIELDS, SORTS, _check_positive
+from indexer.embedded.schema import NO_YEAR
+from indexer.errors import (BackendUnavailableError, IndexNotFoundError, IndexVersionError,
+                            PolicySearchError, QueryError)
+from indexer.features import glossary as corpus_glossary
+from indexer.opensearch import queries
+from indexer.opensearch.build import META_ID, SCHEMA_VERSION
+from indexer.opensearch.connection import Cluster
+from indexer.opensearch.tokens import literal_tokens, token
+from indexer.search import expansion
+from indexer.search.query import ParsedQuery, parse_query
+from indexer.search.snippets import highlight, snippet
+
+RESOLVE_SECONDS = 1.0
+PAGE = 5000  # paragraphs read per request when a whole document or hit set is needed
+PARAGRAPH_FIELDS = ["doc_id", "para", "section", "text", "heading", "level", "title", "year"]
+log = logging.getLogger(__name__)
+
+
+class _Version:
+    """What one resolution of the alias found: the physical index and its metadata."""
+
+    def __init__(self, index: str, meta: dict):
+        self.index, self.meta = index, meta
+        self.key = f"{index}#{meta.get('updates', 0)}"
+        self.glossary = corpus_glossary.Glossary.from_json(meta.get("glossary") or "{}") \
+            if meta.get("glossary") else corpus_glossary.Glossary()
+        self.dictionary = _dictionary(meta, self.glossary)
+        self.records: tuple[list[dict], dict[str, dict]] | None = None
+        self.field_counts: dict[str, int] | None = None  # records having each field
+
+
+def _dictionary(meta: dict, glossary) -> Dictionary:
+    """The dictionary the index was built with (its user dictionary is kept in the metadata)."""
+    folder = Path(tempfile.gettempdir()) / "policy-search-opensearch" / meta["dictionary"]
+    userdict = _cached(folder / "userdict.txt", meta.get("userdict"))
+    compiled = _cached(folder / "dictionary.json", meta.get("compiled_dictionary"))
+    dictionary = Dictionary(userdict, glossary.dictionary_terms(), compiled=compiled)
+    if dictionary.fingerprint != meta.get("dictionary"):
+        raise IndexVersionError("the OpenSearch index was built with another dictionary or "
+                                "jieba version: rebuild it with 'policy-search index --full'")
+    return dictionary
+
+
+def _cached(path: Path, text: str | None) -> Path | None:
+    """``text`` in a local file (dictionaries are read from files), written once per content."""
+    if text is None:
+        return None
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    return path
+
+
+class OpenSearchEngine:
+    """Searches the index an alias names on an OpenSearch cluster; safe to call from many threads."""
+
+    backend = "opensearch"
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.client = cluster.client()
+        self._lock = threading.Lock()
+        self._version: _Version | None = None
+        self._checked = 0.0
+
+    # ------------------------------------------------------------ the live index
+
+    def _call(self, method, *args, **kwargs):
+        """A client call, with the cluster's failures turned into our errors."""
+        from opensearchpy.exceptions import (ConnectionError as ClusterConnectionError,
+                                             ConnectionTimeout, NotFoundError, TransportError)
+        try:
+            return method(*args, **kwargs)
+        except (ClusterConnectionError, ConnectionTimeout) as error:
+            raise self.cluster.unavailable(error) from None
+        except NotFoundError:
+            raise
+        except TransportError as error:
+            status = error.status_code if isinstance(error.status_code, int) else 0
+            if status in (429, 502, 503, 504) or status == 0:
+                raise self.cluster.unavailable(error) from None
+            raise PolicySearchError(self.cluster.scrub(
+                f"OpenSearch answered {error.status_code}: {error.error}")) from None
+
+    def version(self) -> str:
+        """A key that changes whenever the searched index changes (new build or update)."""
+        return self._current().key
+
+    def _current(self) -> _Version:
+        from opensearchpy.exceptions import NotFoundError
+        now = time.monotonic()
+        if self._version is not None and now - self._checked < RESOLVE_SECONDS:
+            return self._version
+        with self._lock:
+            if self._version is not None and now - self._checked < RESOLVE_SECONDS:
+                return self._version
+            try:
+                aliases = self._call(self.client.indices.get_alias, name=self.cluster.index)
+                index = next(iter(aliases))
+                meta = self._call(self.client.get, index=index, id=META_ID)["_source"]["meta"]
+            except NotFoundError:
+                raise IndexNotFoundError(
+                    f"no index named {self.cluster.index!r} on the OpenSearch cluster yet: build "
+                    f"it with 'policy-search index --opensearch URL --os-index "
+                    f"{self.cluster.index}'") from None
+            if meta.get("schema_version") != SCHEMA_VERSION:
+                raise IndexVersionError(
+                    f"the OpenSearch index {index} has schema {meta.get('schema_version')}, this "
+                    f"version reads {SCHEMA_VERSION}: rebuild it with 'policy-search index --full'")
+            current = self._version
+            if current is None or current.index != index or \
+                    current.meta.get("updates") != meta.get("updates"):
+                current = _Version(index, meta)
+            self._version, self._checked = current, time.monotonic()
+        return current
+
+    def _activate(self) -> _Version:
+        version = self._current()
+        if active_dictionary().fingerprint != version.dictionary.fingerprint:
+            use_dictionary(version.dictionary)
+        return version
+
+    def warm_up(self) -> None:
+        """Resolve the index, load the dictionary and the document list; never raises."""
+        try:
+            self._activate()
+            active_dictionary().cut("预热")
+            self.documents()
+            self.search("政策", facets=True)
+        except PolicySearchError:
+            pass
+        except Exception:  # noqa: BLE001 - reported, then left to the requests
+            log.exception("warming up the OpenSearch index %s failed", self.cluster.index)
+
+    def prepare_searchers(self, count: int) -> None:
+        """Nothing to open ahead: the client's connection pool is shared by every thread."""
+        return None
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self.client.close()
+
+    # ------------------------------------------------------------ search
+
+    def _search(self, version: _Version, body: dict, **options) -> dict:
+        # Through the alias, not the physical index ``version`` names: a rebuild may publish
+        # and delete that one mid-request, the alias always names a complete index.
+        from opensearchpy.exceptions import NotFoundError
+        try:
+            return self._call(self.client.search, index=self.cluster.index, body=body, **options)
+        except NotFoundError:
+            self._checked = 0.0
+            raise IndexNotFoundError(f"the index {self.cluster.index!r} is gone from the "
+                                     "OpenSearch cluster: rebuild it") from None
+
+    def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
+               doc: str | None = None, year_from: int | None = None,
+               year_to: int | None = None, sort: str = "relevance",
+               facets: bool = False, issuer: str | None = None, expand: bool = True) -> dict:
+        """Run a user query and return the result object of ``policy-search search --json``."""
+        started = time.perf_counter()
+        _check_positive("page", page)
+        _check_positive("per_page", per_page)
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}: use 'relevance' or 'date'")
+        version = self._activate()
+        parsed = parse_query(query, mode)
+        issued = self._issued_by(version, issuer) if issuer else None
+        where = queries.filters(doc, year_from, year_to, issued)
+        wider, found = expansion.expanded_query(parsed, version.glossary) if expand \
+            else (None, {})
+        end, newest_first = page * per_page, sort == "date"
+        start = end - per_page
+        own_query = queries.paragraphs(parsed, where, idf=self._idf(version, parsed))
+        own = self._page(version, own_query, start, per_page, newest_first)
+        total = own["hits"]["total"]["value"]
+        expanded, expansion_total, rows = None, 0, [(h, None) for h in own["hits"]["hits"]]
+        if wider is not None:
+            expanded = expansion.Expanded(wider, found, None)
+            more_query = queries.paragraphs(wider, where, exclude=parsed,
+                                            idf=self._idf(version, wider))
+            offset = max(0, start - total)
+            size = max(0, end - max(start, total))
+            more = self._page(version, more_query, offset, size, newest_first)
+            expansion_total = more["hits"]["total"]["value"]
+            rows += [(h, wider) for h in more["hits"]["hits"]]
+        records = self._records(version)[1]
+        hits = [self._hit(h["_source"], h["_score"], parsed, records, expanded, group_query)
+                for h, group_query in rows]
+        answer = {
+            "query": query, "mode": mode, "tokens": parsed.tokens,
+            "total": total + expansion_total, "expansion_total": expansion_total,
+            "expansions": expanded.describe() if expanded else [],
+            "page": page, "per_page": per_page,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
+        }
+        if facets:
+            scope = [queries.paragraphs(parsed, where, scored=False)]
+            if wider is not None and expansion_total:
+                scope.append(queries.paragraphs(wider, where, scored=False))
+            answer["facets"] = self._facets(version, scope)
+        return answer
+
+    def _idf(self, version: _Version, parsed: ParsedQuery) -> dict:
+        """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``): the document
+        frequencies of its words in one multi-search (term counts are read from the term
+        dictionary, not by visiting postings); the record counts once per index version."""
+        if version.field_counts is None:
+            counts = {field: {"exists": {"field": field}}
+                      for field in ("words", "title_words", "unigrams", "bigrams")}
+            counts["records"] = {"terms": {"kind": [queries.KIND_PARAGRAPH,
+                                                    queries.KIND_DOCUMENT]}}
+            version.field_counts = {name: self._count(query) for name, query in counts.items()}
+        words = list(dict.fromkeys(parsed.tokens))
+        if not words:
+            return {}
+        literals = list(dict.fromkeys(term.literal for term in parsed.terms))
+        grams = {(field, gram) for text in literals
+                 for field, found in [literal_tokens(text)] for gram in found}
+        keys = [(field, word) for word in words for field in ("words", "title_words")]
+        searches = [{"term": {field: token(word)}} for field, word in keys]
+        searches += [{"term": {field: gram}} for field, gram in sorted(grams)]
+        searches += [queries.literal(text) for text in literals]
+        body = []
+        for query in searches:
+            body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
+        answers = self._call(self.client.msearch, index=self.cluster.index, body=body)
+        found = [answer["hits"]["total"]["value"] if "hits" in answer else None
+                 for answer in answers["responses"]]
+        frequencies = {key: df for key, df in zip(keys, found) if df is not None}
+        gram_counts = {key: df for key, df in zip(sorted(grams), found[len(keys):])
+                       if df is not None}
+        literal_counts = {text: df for text, df in zip(literals, found[len(keys) + len(grams):])
+                          if df is not None}
+        fields = version.field_counts
+        records = fields["records"] + 1
+        return {**queries.idf_boosts(frequencies, records, fields),
+                **queries.literal_boosts(literal_counts, gram_counts, records, fields)}
+
+    def _count(self, query: dict) -> int:
+        return self._call(self.client.count, index=self.cluster.index,
+                          body={"query": query})["count"]
+
+    def _page(self, version: _Version, query: dict, start: int, size: int,
+              newest_first: bool) -> dict:
+        body = {"query": query, "sort": queries.order(newest_first), "track_total_hits": True,
+                "track_scores": True, "from": start if size else 0, "size": size,
+                "_source": PARAGRAPH_FIELDS}
+        # dfs: every shard scores with the whole index's term statistics, as one index would
+        return self._search(version, body, search_type="dfs_query_then_fetch")
+
+    def _hit(self, stored: dict, score, parsed: ParsedQuery, records: dict, expanded,
+             wider: ParsedQuery | None) -> dict:
+        text = stored["text"]
+        record = records.get(stored["doc_id"], {})
+        return {
+            "doc_id": stored["doc_id"], "title": stored.get("title", ""),
+            "year": stored.get("year") or None, "para": stored["para"],
+            "section": stored.get("section", ""), "snippet": snippet(text, wider or parsed),
+            "text": text, "score": round(float(score or 0.0), 4),
+            **{key: record.get(key) for key in OFFICIAL_FIELDS},
+            "group": "expansion" if wider else "query",
+            "matched_by": expansion.matched_by(text, parsed, expanded, wider is not None),
+        }
+
+    def _issued_by(self, version: _Version, issuer: str) -> list[str]:
+        from indexer.analysis import normalize
+        if not isinstance(issuer, str) or not issuer.strip() or len(issuer) > 100:
+            raise QueryError("issuer must be 1 to 100 characters")
+        wanted = normalize(re.sub(r"\s+", "", issuer))
+        return [d["doc_id"] for d in self._records(version)[0]
+                if d.get("issuer") and wanted in normalize(re.sub(r"\s+", "", d["issuer"]))]
+
+    def _facets(self, version: _Version, scope: list[dict]) -> dict:
+        query = scope[0] if len(scope) == 1 else {"bool": {"should": scope,
+                                                           "minimum_should_match": 1}}
+        doc_counts: dict[str, int] = {}
+        after = None
+        while True:
+            composite = {"size": 1000, "sources": [{"doc": {"terms": {"field": "doc_id"}}}]}
+            if after:
+                composite["after"] = after
+            answer = self._search(version, {"query": query, "size": 0,
+                                            "aggs": {"docs": {"composite": composite}}})
+            buckets = answer["aggregations"]["docs"]["buckets"]
+            doc_counts.update((b["key"]["doc"], b["doc_count"]) for b in buckets)
+            after = answer["aggregations"]["docs"].get("after_key")
+            if not buckets or not after:
+                break
+        titles = self._records(version)[1]
+        docs = [{"doc_id": doc_id, "title": titles.get(doc_id, {}).get("title", doc_id),
+                 "year": titles.get(doc_id, {}).get("year") or None, "count": count}
+                for doc_id, count in doc_counts.items() if doc_id]
+        docs.sort(key=lambda d: (-d["count"], d["title"]))
+        year_counts = Counter()
+        for doc_id, count in doc_counts.items():
+            year_counts[titles.get(doc_id, {}).get("year") or NO_YEAR] += count
+        years = [{"year": year, "count": count}
+                 for year, count in year_counts.items() if year != NO_YEAR]
+        years.sort(key=lambda y: -y["year"])
+        return {"docs": docs, "years": years}
+
+    def hit_paragraphs(self, parsed: ParsedQuery, doc: str | None = None,
+                       year_from: int | None = None, year_to: int | None = None):
+        """Every paragraph ``parsed`` matches, as (doc_id, para, text), in no set order."""
+        version = self._activate()
+        query = queries.paragraphs(parsed, queries.filters(doc, year_from, year_to), scored=False)
+        for source in self._scan(version, query, ["doc_id", "para", "text"]):
+            yield source["doc_id"], source["para"], source["text"]
+
+    def _scan(self, version: _Version, query: dict, fields: list[str]):
+        """Every record ``query`` matches (``fields`` of it), paged with search_after."""
+        after = None
+        while True:
+            body = {"query": query, "size": PAGE, "sort": [{"seq": "asc"}],
+                    "_source": fields, "track_total_hits": False}
+            if after:
+                body["search_after"] = after
+            hits = self._search(version, body)["hits"]["hits"]
+            for hit in hits:
+                yield hit["_source"]
+            if len(hits) < PAGE:
+                return
+            after = hits[-1]["sort"]
+
+    def glossary(self):
+        """The glossary (and abbreviations) of the live index."""
+        return self._activate().glossary
+
+    # ------------------------------------------------------------ documents and stats
+
+    def document(self, doc_id: str, query: str | None = None, mode: str = "words") -> dict | None:
+        """The object of one ``show --json`` line, or None for an unknown id."""
+        from opensearchpy.exceptions import NotFoundError
+        if not isinstance(doc_id, str) or not DOC_ID_PATTERN.fullmatch(doc_id):
+            return None
+        version = self._activate()
+        try:
+            record = self._call(self.client.get, index=self.cluster.index,
+                                id=f"d:{doc_id}")["_source"]
+        except NotFoundError:
+            return None
+        parsed = parse_query(query, mode) if query else None
+        in_document = {"bool": {"filter": [{"term": {"kind": queries.KIND_PARAGRAPH}},
+                                           {"term": {"doc_id": doc_id}}]}}
+        stored = sorted(self._scan(version, in_document, PARAGRAPH_FIELDS),
+                        key=lambda p: p["para"])
+        hits = set()
+        if parsed is not None and stored:
+            matched = queries.paragraphs(parsed, [{"term": {"doc_id": doc_id}}], scored=False)
+            hits = {s["para"] for s in self._scan(version, matched, ["para"])}
+        paragraphs = []
+        for paragraph in stored:
+            shown = {"para": paragraph["para"], "section": paragraph.get("section", ""),
+                     "text": paragraph["text"], "heading": bool(paragraph.get("heading")),
+                     "level": paragraph.get("level") or 0}
+            if parsed is not None:
+                is_hit = paragraph["para"] in hits
+                marked = is_hit or _contains_a_term(paragraph["text"], parsed)
+                shown["html"] = highlight(paragraph["text"], parsed if marked else None,
+                                          is_hit=is_hit)
+                shown["matched"] = is_hit
+            paragraphs.append(shown)
+        return {
+            "doc_id": doc_id, "title": record.get("title", ""), "year": record.get("year") or None,
+            "date": record.get("date"), "region": record.get("region"),
+            "source": record.get("source"),
+            **{key: record.get(key) for key in ("issuer", "doc_number", "published", "source_name")},
+            "paragraphs": paragraphs,
+        }
+
+    def documents(self) -> list[dict]:
+        """Every document's id, title, year and paragraph count, ordered by year then title."""
+        return [dict(d) for d in self._records(self._activate())[0]]
+
+    def _records(self, version: _Version) -> tuple[list[dict], dict[str, dict]]:
+        if version.records is None:
+            fields = ["doc_id", "title", "year", "paragraphs", "region", "chars",
+                      *OFFICIAL_FIELDS]
+            records = [{"doc_id": d["doc_id"], "title": d.get("title", ""),
+                        "year": d.get("year") or None, "paragraphs": d.get("paragraphs", 0),
+                        "region": d.get("region"), "chars": d.get("chars"),
+                        **{key: d.get(key) for key in OFFICIAL_FIELDS}}
+                       for d in self._scan(version, {"term": {"kind": queries.KIND_DOCUMENT}},
+                                           fields)]
+            records.sort(key=lambda d: (-(d["year"] or 0), d["title"], d["doc_id"]))
+            version.records = (records, {d["doc_id"]: d for d in records})
+        return version.records
+
+    def stats(self) -> dict:
+        """The object of ``policy-search stats --json`` (with where the index lives)."""
+        version = self._activate()
+        meta = version.meta
+        docs = self.documents()
+        return {
+            "documents": len(docs), "paragraphs": sum(d["paragraphs"] for d in docs),
+            "built_at": meta.get("built_at"), "dictionary": meta.get("dictionary_description"),
+            "docs": docs, "last_build": meta.get("last_build"),
+            "backend": {"name": "opensearch", "cluster": ",".join(self.cluster.hosts),
+                        "alias": self.cluster.index, "index": version.index},
+        }
+
+
+def _contains_a_term(text: str, parsed: ParsedQuery) -> bool:
+    """Whether a paragraph holds any positive term literally (its occurrences get marked)."""
+    literal = literal_text(text)
+    return any(term.literal in literal for term in parsed.terms)
