@@ -336,14 +336,19 @@ def compare(a_id, b_id, index_dir, as_json):
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
-def serve(corpus_dir, index_dir, host, port, threads):
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Worker threads per process.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes sharing the port (default: one per core, at most 8).")
+def serve(corpus_dir, index_dir, host, port, threads, workers):
     """Serve the web front end (production server); builds the index first if there is none."""
     if store.current_generation(index_dir) is None:
         click.echo(f"no index in {index_dir} yet: building it from {corpus_dir}", err=True)
         click.echo(describe_build(run_build(corpus_dir, index_dir)), err=True)
     from webapp.server import run  # the web layer is only loaded by this command
-    run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads)
+    from webapp.prefork import default_workers
+    run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads,
+        workers=workers or default_workers())
 
 
 def main(argv: list[str] | None = None) -> None:

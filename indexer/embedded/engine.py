@@ -138,6 +138,23 @@ class SearchEngine:
             logging.getLogger(__name__).exception("warming up the index in %s failed",
                                                   self.index_dir)
 
+    def preload(self) -> None:
+        """Load the live generation's dictionary and index description, leaving no file open.
+
+        A server that forks worker processes calls this first, so the workers share what it
+        loaded; each then opens its own searchers (Whoosh file objects must not cross a fork).
+        Never raises, like ``warm_up``.
+        """
+        try:
+            _, dictionary = self._index(store.require_generation(self.index_dir))
+            use_dictionary(dictionary)
+            dictionary.cut("预热")
+        except PolicySearchError:
+            pass
+        except Exception:  # noqa: BLE001 - reported, then left to the workers
+            logging.getLogger(__name__).exception("preloading the index in %s failed",
+                                                  self.index_dir)
+
     def close(self) -> None:
         """Close this thread's searcher."""
         current = getattr(self._local, "searcher", None)
