@@ -8,13 +8,17 @@ import re
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import click
 
 from indexer.features import export
 from indexer.embedded import store
-from indexer.embedded.build import BuildSummary, build_index
 from indexer.errors import PolicySearchError
 from indexer.embedded.engine import SearchEngine
+
+if TYPE_CHECKING:  # the build is imported by the commands that build, not by `search` or `serve`
+    from indexer.embedded.build import BuildSummary
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = os.path.join("var", "index")
@@ -68,6 +72,7 @@ def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool 
         bar.update(1, source[-40:])
 
     try:
+        from indexer.embedded.build import build_index
         return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait)
     finally:
         if bar is not None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
-from indexer import PolicySearchError, build_index
+from indexer import PolicySearchError
 from indexer.embedded import store
 
 TOKEN_ENV = "POLICY_SEARCH_REINDEX_TOKEN"
@@ -158,6 +158,7 @@ def _build_in_child(corpus_dir: Path, index_dir: Path, full: bool, messages) -> 
             messages.put(("progress", {"done": done, "total": total, "source": source}))
 
     try:
+        from indexer.embedded.build import build_index  # in the child: the server never loads it
         summary = build_index(corpus_dir, index_dir, full=full, progress=progress,
                               command=f"POST /api/reindex (server pid {os.getppid()})")
         messages.put(("done", summary.to_dict()))
