@@ -38,6 +38,30 @@ def default_workers() -> int:
     return max(1, min(8, cores))
 
 
+def default_threads(workers: int) -> int:
+    """Threads per worker: 8 in one process; with several, 8 shared out (at least 2 each).
+
+    A thread only holds a request while the application computes it (waitress reads and
+    writes the sockets in its own loop), and every thread keeps a Whoosh searcher and a malloc
+    arena: threads beyond the cores a process can use cost memory and buy no speed.
+    """
+    return 8 if workers <= 1 else max(2, 8 // workers)
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Let glibc's malloc share ``arenas`` heaps among this process's threads.
+
+    By default every thread that allocates gets a heap of its own (up to 8 a core); the
+    short-lived NumPy arrays of requests answered on 8 threads then leave 8 fragmented heaps
+    behind (measured: 227 MB of anonymous memory after 86 queries on 8 threads, 202 MB with
+    2 arenas). Call it before the threads start; elsewhere than glibc it does nothing.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
     """A bound, listening TCP socket for ``host:port`` (IPv4 or IPv6, as the host says)."""
     family, kind, proto, _, address = socket.getaddrinfo(

@@ -11,12 +11,14 @@ from . import create_app, prefork
 
 
 def run(corpus_dir: Path, index_dir: Path, host: str = "127.0.0.1", port: int = 5000,
-        threads: int = 8, workers: int = 1) -> None:
+        threads: int | None = None, workers: int = 1) -> None:
     """Serve the app on ``host:port`` until interrupted, printing the URL to open."""
     app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir)} | _page_size())
+    threads = threads or prefork.default_threads(workers)
     if workers > 1:
         _run_workers(app, index_dir, host, port, threads, workers)
         return
+    prefork.limit_malloc_arenas()
     engine = app.extensions["search_engine"]
     engine.warm_up()
     engine.prepare_searchers(threads)  # one for each worker thread, ready before its first request
@@ -36,6 +38,7 @@ def _run_workers(app, index_dir: Path, host: str, port: int, threads: int, worke
     app.extensions["search_engine"].preload()  # shared by the workers, copy-on-write
 
     def serve_worker(inherited):
+        prefork.limit_malloc_arenas()
         engine = app.extensions["search_engine"]
         engine.warm_up()
         engine.prepare_searchers(threads)

@@ -23,6 +23,7 @@ from whoosh import query as wq
 from indexer.search import expansion
 from indexer.embedded import store
 from indexer.analysis import active_dictionary, normalize, use_dictionary
+from indexer.embedded.dictionaries import generation_dictionary
 from indexer.embedded.matching import Postings, facet_counts, match
 from indexer.errors import IndexVersionError, PolicySearchError, QueryError
 from indexer.search.query import ParsedQuery, parse_query
@@ -69,7 +70,6 @@ class SearchEngine:
     # ------------------------------------------------------------ searcher management
 
     def _index(self, generation: Path):
-        from indexer.embedded.build import generation_dictionary  # (the build loads lazily)
         with self._lock:
             if generation not in self._opened:
                 self._opened = {generation: (_open_current_version(generation),

@@ -94,16 +94,18 @@ def smaps_rollup_kb(pid: int) -> dict[str, int]:
     return found
 
 
-def measure(index: Path, queries: list[str], workers: int, clients: int) -> dict:
+def measure(index: Path, queries: list[str], workers: int, clients: int,
+            cwd: Path | None = None) -> dict:
     """One fresh server: start, first calls from ``clients`` threads, memory."""
     port = free_port()
     load_before = os.getloadavg()
     with tempfile.TemporaryFile() as log:
         launched = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "indexer", "serve", "--index", str(index), "--host",
-             "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-            stdout=log, stderr=subprocess.STDOUT)
+        command = [sys.executable, "-m", "indexer", "serve", "--index", str(index), "--host",
+                   "127.0.0.1", "--port", str(port)]
+        if workers:  # 0: leave the option out (the server's default, or a version without it)
+            command += ["--workers", str(workers)]
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             first_path = "/api/search?q=" + quote(FIRST_QUERY)
             while True:
@@ -166,15 +168,19 @@ def main(argv: list[str] | None = None) -> int:
     """Measure each (workers, clients) pair and print one JSON line each."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--workers", default="1,2",
+                        help="comma-separated worker counts (0: the server's default)")
     parser.add_argument("--clients", default="1,8", help="comma-separated client counts")
     parser.add_argument("--out", type=Path, help="also write every result to this JSON file")
+    parser.add_argument("--code", type=Path, default=None,
+                        help="run the server from this checkout (e.g. an export of another "
+                             "commit, for a before/after comparison)")
     args = parser.parse_args(argv)
     queries = words_mode_queries(args.index)
     results = []
     for workers in [int(w) for w in args.workers.split(",")]:
         for clients in [int(c) for c in args.clients.split(",")]:
-            result = measure(args.index, queries, workers, clients)
+            result = measure(args.index, queries, workers, clients, args.code)
             results.append(result)
             print(json.dumps({k: v for k, v in result.items() if k != "memory_kb"},
                              ensure_ascii=False), flush=True)
