@@ -215,19 +215,28 @@ def test_a_worker_that_dies_is_replaced_and_stopping_the_server_stops_them_all(s
         assert not Path(f"/proc/{pid}").exists(), pid
 
 
-def test_one_worker_is_the_single_process_server(corpus, index):
+@pytest.mark.parametrize("workers, banner, children", [
+    ("1", "(8 threads; Ctrl-C stops)", 0),
+    ("2", "(2 worker processes × 4 threads; Ctrl-C stops)", 2)])
+def test_the_default_threads_are_shared_out_among_the_workers(corpus, index, workers, banner,
+                                                               children):
     with __import__("socket").socket() as probe:
         probe.bind((HOST, 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "indexer", "serve", "--corpus", str(corpus), "--index",
-         str(index), "--host", HOST, "--port", str(port), "--workers", "1"],
+         str(index), "--host", HOST, "--port", str(port), "--workers", workers],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = process.stdout.readline()
-        assert line == (f"policy-search: serving {index} on http://{HOST}:{port}/ "
-                        f"(8 threads; Ctrl-C stops)\n")
-        assert Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text() == ""
+        assert line == f"policy-search: serving {index} on http://{HOST}:{port}/ {banner}\n"
+        listing = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        deadline = time.monotonic() + 60
+        while len(listing.read_text().split()) < children:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert len(listing.read_text().split()) == children
     finally:
         process.terminate()
         process.wait(timeout=30)
