@@ -158,6 +158,8 @@ def total(connection, query: str) -> int:
 def test_each_worker_answers_and_a_rebuild_over_http_reaches_every_worker(server, corpus):
     per_worker = server.connection_per_worker()
     assert len(per_worker) == WORKERS and server.process.pid not in per_worker
+    # Whoosh reads with seek + read: no index file may be shared across the fork.
+    assert [f for f in open_files(server.process.pid) if reindex_index(server) in f] == []
     assert [total(c, "水利枢纽") for c in per_worker.values()] == [1, 1]
 
     write(corpus, *ADDED)
@@ -187,6 +189,16 @@ def test_each_worker_answers_and_a_rebuild_over_http_reaches_every_worker(server
         maps = Path(f"/proc/{pid}/maps").read_text()
         assert f"/{new_generation.name}/" in maps, pid  # its posting arrays are mapped
     assert "Traceback" not in server.log()
+
+
+def open_files(pid: int) -> list[str]:
+    found = []
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            found.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except FileNotFoundError:
+            continue
+    return found
 
 
 def reindex_index(server: Server) -> str:

@@ -139,7 +139,8 @@ class SearchEngine:
                                                   self.index_dir)
 
     def preload(self) -> None:
-        """Load the live generation's dictionary and index description, leaving no file open.
+        """Load the live generation's dictionary, index description and document records,
+        leaving no file open.
 
         A server that forks worker processes calls this first, so the workers share what it
         loaded; each then opens its own searchers (Whoosh file objects must not cross a fork).
@@ -149,11 +150,14 @@ class SearchEngine:
             _, dictionary = self._index(store.require_generation(self.index_dir))
             use_dictionary(dictionary)
             dictionary.cut("预热")
+            self.documents()  # the document records, read once for every worker
         except PolicySearchError:
             pass
         except Exception:  # noqa: BLE001 - reported, then left to the workers
             logging.getLogger(__name__).exception("preloading the index in %s failed",
                                                   self.index_dir)
+        finally:
+            self.close()  # this thread's searcher: its files must not be inherited
 
     def close(self) -> None:
         """Close this thread's searcher."""
