@@ -95,7 +95,7 @@ def smaps_rollup_kb(pid: int) -> dict[str, int]:
 
 
 def measure(index: Path, queries: list[str], workers: int, clients: int,
-            cwd: Path | None = None) -> dict:
+            cwd: Path | None = None, threads: int | None = None) -> dict:
     """One fresh server: start, first calls from ``clients`` threads, memory."""
     port = free_port()
     load_before = os.getloadavg()
@@ -105,6 +105,8 @@ def measure(index: Path, queries: list[str], workers: int, clients: int,
                    "127.0.0.1", "--port", str(port)]
         if workers:  # 0: leave the option out (the server's default, or a version without it)
             command += ["--workers", str(workers)]
+        if threads:
+            command += ["--threads", str(threads)]
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             first_path = "/api/search?q=" + quote(FIRST_QUERY)
@@ -141,7 +143,7 @@ def measure(index: Path, queries: list[str], workers: int, clients: int,
             server.wait(timeout=60)
     totals = {field: sum(m.get(field, 0) for m in memory.values()) for field in SMAPS_FIELDS}
     return {
-        "workers": workers, "clients": clients, "queries": len(queries),
+        "workers": workers, "threads": threads, "clients": clients, "queries": len(queries),
         "start_to_first_answer_s": round(start_seconds, 3),
         "start_cpu_s": round(start_cpu, 3), "cpu_after_warm_up_s": round(warm_cpu, 3),
         "first_p50_ms": round(percentile(latencies, 50), 1),
@@ -172,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated worker counts (0: the server's default)")
     parser.add_argument("--clients", default="1,8", help="comma-separated client counts")
     parser.add_argument("--out", type=Path, help="also write every result to this JSON file")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per server process (default: the server's)")
     parser.add_argument("--code", type=Path, default=None,
                         help="run the server from this checkout (e.g. an export of another "
                              "commit, for a before/after comparison)")
@@ -180,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for workers in [int(w) for w in args.workers.split(",")]:
         for clients in [int(c) for c in args.clients.split(",")]:
-            result = measure(args.index, queries, workers, clients, args.code)
+            result = measure(args.index, queries, workers, clients, args.code, args.threads)
             results.append(result)
             print(json.dumps({k: v for k, v in result.items() if k != "memory_kb"},
                              ensure_ascii=False), flush=True)
