@@ -252,3 +252,26 @@ def test_the_default_threads_are_shared_out_among_the_workers(corpus, index, wor
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_workers_stop_when_the_supervisor_is_killed_outright(corpus, index):
+    running = Server(corpus, index, {})
+    try:
+        workers = running.workers()
+        running.process.kill()  # SIGKILL: the supervisor cannot stop them itself
+        running.process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, [pid for pid in workers if alive(pid)]
+            time.sleep(0.1)
+    finally:
+        running.stop()
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status

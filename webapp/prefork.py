@@ -120,6 +120,7 @@ class _Stop(Exception):
 
 
 def _fork(number: int, sock: socket.socket, serve_worker, handlers: dict) -> int:
+    supervisor = os.getpid()
     pid = os.fork()
     if pid:
         return pid
@@ -127,7 +128,7 @@ def _fork(number: int, sock: socket.socket, serve_worker, handlers: dict) -> int
     try:
         for signum, handler in handlers.items():  # the workers stop as a plain process does
             signal.signal(signum, handler)
-        _die_with_parent()
+        _die_with_parent(supervisor)
         serve_worker(sock)
     except KeyboardInterrupt:
         pass
@@ -141,8 +142,7 @@ def _fork(number: int, sock: socket.socket, serve_worker, handlers: dict) -> int
         os._exit(status)
 
 
-def _die_with_parent() -> None:
-    supervisor = os.getppid()
+def _die_with_parent(supervisor: int) -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the worker outlives a killed supervisor
