@@ -256,8 +256,8 @@ def test_the_default_threads_are_shared_out_among_the_workers(corpus, index, wor
 
 def test_workers_stop_when_the_supervisor_is_killed_outright(corpus, index):
     running = Server(corpus, index, {})
+    workers = running.workers()
     try:
-        workers = running.workers()
         running.process.kill()  # SIGKILL: the supervisor cannot stop them itself
         running.process.wait(timeout=30)
         deadline = time.monotonic() + 30
@@ -266,6 +266,9 @@ def test_workers_stop_when_the_supervisor_is_killed_outright(corpus, index):
             time.sleep(0.1)
     finally:
         running.stop()
+        for pid in workers:  # left behind only if the test failed
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:
