@@ -341,8 +341,8 @@ def compare(a_id, b_id, index_dir, as_json):
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=None,
-              help="Threads per process (default: 8 in one process, 8 shared out among several).")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Requests computed at once: threads in all, shared out among the workers.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes sharing the port (default: one per core, at most 8).")
 def serve(corpus_dir, index_dir, host, port, threads, workers):

@@ -227,17 +227,17 @@ def test_a_worker_that_dies_is_replaced_and_stopping_the_server_stops_them_all(s
         assert not Path(f"/proc/{pid}").exists(), pid
 
 
-@pytest.mark.parametrize("workers, banner, children", [
-    ("1", "(8 threads; Ctrl-C stops)", 0),
-    ("2", "(2 worker processes × 4 threads; Ctrl-C stops)", 2)])
-def test_the_default_threads_are_shared_out_among_the_workers(corpus, index, workers, banner,
-                                                               children):
+@pytest.mark.parametrize("options, banner, children", [
+    (["--workers", "1"], "(8 threads; Ctrl-C stops)", 0),
+    (["--workers", "2"], "(2 worker processes × 4 threads; Ctrl-C stops)", 2),
+    (["--workers", "2", "--threads", "6"], "(2 worker processes × 3 threads; Ctrl-C stops)", 2)])
+def test_the_threads_are_shared_out_among_the_workers(corpus, index, options, banner, children):
     with __import__("socket").socket() as probe:
         probe.bind((HOST, 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "indexer", "serve", "--corpus", str(corpus), "--index",
-         str(index), "--host", HOST, "--port", str(port), "--workers", workers],
+         str(index), "--host", HOST, "--port", str(port), *options],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = process.stdout.readline()

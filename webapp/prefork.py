@@ -38,14 +38,15 @@ def default_workers() -> int:
     return max(1, min(8, cores))
 
 
-def default_threads(workers: int) -> int:
-    """Threads per worker: 8 in one process; with several, 8 shared out (at least 2 each).
+def threads_per_worker(threads: int, workers: int) -> int:
+    """The server's ``threads`` shared out among its worker processes (at least 1 each).
 
     A thread only holds a request while the application computes it (waitress reads and
     writes the sockets in its own loop), and every thread keeps a Whoosh searcher and a malloc
-    arena: threads beyond the cores a process can use cost memory and buy no speed.
+    arena: threads beyond the cores a process can use cost memory and buy no speed, so the
+    number of requests computed at once stays the same whatever the number of workers.
     """
-    return 8 if workers <= 1 else max(2, 8 // workers)
+    return max(1, -(-threads // max(1, workers)))
 
 
 def limit_malloc_arenas(arenas: int = 2) -> None:

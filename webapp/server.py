@@ -11,10 +11,12 @@ from . import create_app, prefork
 
 
 def run(corpus_dir: Path, index_dir: Path, host: str = "127.0.0.1", port: int = 5000,
-        threads: int | None = None, workers: int = 1) -> None:
-    """Serve the app on ``host:port`` until interrupted, printing the URL to open."""
+        threads: int = 8, workers: int = 1) -> None:
+    """Serve the app on ``host:port`` until interrupted, printing the URL to open.
+
+    ``threads`` is the server's total, shared out among ``workers`` processes."""
     app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir)} | _page_size())
-    threads = threads or prefork.default_threads(workers)
+    threads = prefork.threads_per_worker(threads, workers)
     if workers > 1:
         _run_workers(app, index_dir, host, port, threads, workers)
         return
