@@ -263,3 +263,12 @@ def test_a_server_process_imports_neither_jieba_nor_the_build(tmp_path):
     completed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "index")],
                                capture_output=True, text=True, check=True)
     assert completed.stdout.split() == ["1", "False", "False", "False", "False", "False"]
+
+
+def test_the_fingerprint_names_the_installed_jieba_without_importing_it():
+    """The version read from the package metadata is jieba's own ``__version__`` (so the
+    fingerprints of existing indexes are unchanged), and the dictionary says it."""
+    from indexer.analysis import jieba_version
+    import jieba
+    assert jieba_version() == jieba.__version__ == "0.42.1"
+    assert Dictionary().description.startswith("jieba 0.42.1 + policy_terms.txt (analysis v5, ")

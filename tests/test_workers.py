@@ -229,8 +229,9 @@ def test_a_worker_that_dies_is_replaced_and_stopping_the_server_stops_them_all(s
 
 @pytest.mark.parametrize("options, banner, children", [
     (["--workers", "1"], "(8 threads; Ctrl-C stops)", 0),
-    (["--workers", "2"], "(2 worker processes × 4 threads; Ctrl-C stops)", 2),
-    (["--workers", "2", "--threads", "6"], "(2 worker processes × 3 threads; Ctrl-C stops)", 2)])
+    (["--workers", "2"], "(8 threads: 2 worker processes × 4; Ctrl-C stops)", 2),
+    (["--workers", "2", "--threads", "6"], "(6 threads: 2 worker processes × 3; Ctrl-C stops)",
+     2)])
 def test_the_threads_are_shared_out_among_the_workers(corpus, index, options, banner, children):
     with __import__("socket").socket() as probe:
         probe.bind((HOST, 0))

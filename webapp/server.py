@@ -16,7 +16,6 @@ def run(corpus_dir: Path, index_dir: Path, host: str = "127.0.0.1", port: int = 
 
     ``threads`` is the server's total, shared out among ``workers`` processes."""
     app = create_app({"INDEX_DIR": str(index_dir), "CORPUS_DIR": str(corpus_dir)} | _page_size())
-    threads = prefork.threads_per_worker(threads, workers)
     if workers > 1:
         _run_workers(app, index_dir, host, port, threads, workers)
         return
@@ -36,6 +35,7 @@ def _page_size() -> dict:
 
 
 def _run_workers(app, index_dir: Path, host: str, port: int, threads: int, workers: int) -> None:
+    each = prefork.threads_per_worker(threads, workers)
     sock = prefork.listening_socket(host, port)
     app.extensions["search_engine"].preload()  # shared by the workers, copy-on-write
 
@@ -43,10 +43,11 @@ def _run_workers(app, index_dir: Path, host: str, port: int, threads: int, worke
         prefork.limit_malloc_arenas()
         engine = app.extensions["search_engine"]
         engine.warm_up()
-        engine.prepare_searchers(threads)
-        waitress.serve(app, sockets=[inherited], threads=threads, ident="policy-search")
+        engine.prepare_searchers(each)
+        waitress.serve(app, sockets=[inherited], threads=each, ident="policy-search")
 
     shown_host = f"[{host}]" if ":" in host else host
     print(f"policy-search: serving {index_dir} on http://{shown_host}:{port}/ "
-          f"({workers} worker processes × {threads} threads; Ctrl-C stops)", flush=True)
+          f"({each * workers} threads: {workers} worker processes × {each}; Ctrl-C stops)",
+          flush=True)
     prefork.supervise(sock, workers, serve_worker)
