@@ -96,7 +96,7 @@ class Reindexer:
     def _read(self) -> dict:
         try:
             return json.loads((self.index_dir / STATE_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # none yet (or a torn write from an older version)
+        except (OSError, ValueError):  # no web build yet (or the file is unreadable)
             return {}
 
     def _save(self, **state) -> None:
