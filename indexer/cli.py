@@ -7,7 +7,6 @@ import os
 import re
 import sys
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import click
