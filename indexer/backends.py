@@ -11,10 +11,11 @@ is adding a package and a branch in ``open_engine`` and ``build``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol
 
-from indexer.embedded.build import BuildSummary
-from indexer.search.query import ParsedQuery
+if TYPE_CHECKING:  # the build loads when a command builds, not in a search process
+    from indexer.embedded.build import BuildSummary
+    from indexer.search.query import ParsedQuery
 
 
 class SearchBackend(Protocol):

@@ -8,17 +8,20 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from indexer.backends import build as build_index_of, open_engine
 from indexer.features import export
 from indexer.embedded import store
-from indexer.embedded.build import BuildSummary
 from indexer.errors import PolicySearchError
 from indexer.embedded.engine import SearchEngine
 from indexer.opensearch import connection
 from indexer.relations.validity import STATUSES
+
+if TYPE_CHECKING:  # the build is imported by the commands that build, not by `search` or `serve`
+    from indexer.embedded.build import BuildSummary
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = os.path.join("var", "index")
@@ -457,16 +460,21 @@ def compare(a_id, b_id, index_dir, as_json, cluster):
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Requests computed at once: threads in all, shared out among the workers.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes sharing the port (default: one per core, at most 8; "
+                   "one over OpenSearch).")
 @cluster_options
-def serve(corpus_dir, index_dir, host, port, threads, cluster):
+def serve(corpus_dir, index_dir, host, port, threads, workers, cluster):
     """Serve the web front end (production server); builds the index first if there is none."""
     if cluster is None and store.current_generation(index_dir) is None:
         click.echo(f"no index in {index_dir} yet: building it from {corpus_dir}", err=True)
         click.echo(describe_build(run_build(corpus_dir, index_dir)), err=True)
     from webapp.server import run  # the web layer is only loaded by this command
+    from webapp.prefork import default_workers
     run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads,
-        cluster=cluster)
+        workers=workers or default_workers(), cluster=cluster)
 
 
 def main(argv: list[str] | None = None) -> None:
