@@ -1,0 +1,1 @@
+"""How documents relate: citations, validity, similar passages, duplicate copies."""
