@@ -25,6 +25,7 @@ from whoosh.index import LockError
 
 from indexer.features import glossary as corpus_glossary
 from indexer.embedded import store
+from indexer.relations import echoes
 from indexer.analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
 from indexer.ingest.documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
 from indexer.errors import BuildError
@@ -189,6 +190,7 @@ def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) ->
         _write_meta(writer, corpus_dir, dictionary, glossary, summary, update=False)
         store.pause_for_tests("before-commit")
         commit_with_segments(writer, segments)
+        echoes.build(folder)  # similar passages and duplicate copies (indexer/relations)
         store.pause_for_tests("before-publish")
         store.publish(index_dir, folder)
     except BaseException:
@@ -308,6 +310,7 @@ def _apply_changes(corpus_dir, index_dir, dictionary, glossary, summary, live, p
         store.pause_for_tests("before-commit")
         writer.commit()  # merges small segments; the big ones of the last full build stay
         writer = None
+        echoes.build(folder, previous=live)
         store.pause_for_tests("before-publish")
         store.publish(index_dir, folder)
     except BaseException:

@@ -24,8 +24,9 @@ from indexer.search import expansion
 from indexer.embedded import store
 from indexer.analysis import active_dictionary, normalize, use_dictionary
 from indexer.embedded.build import generation_dictionary
-from indexer.embedded.matching import Postings, facet_counts, match
+from indexer.embedded.matching import Postings, facet_counts, match, without_documents
 from indexer.errors import IndexVersionError, PolicySearchError, QueryError
+from indexer.relations import duplicates
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR, SCHEMA_VERSION
 from indexer.search.snippets import highlight, snippet
@@ -150,11 +151,13 @@ class SearchEngine:
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
-               facets: bool = False, issuer: str | None = None, expand: bool = True) -> dict:
+               facets: bool = False, issuer: str | None = None, expand: bool = True,
+               dedupe: bool = True) -> dict:
         """Run a user query and return the result object of ``policy-search search --json``.
 
         With ``expand``, paragraphs found only through an abbreviation's expansion follow the
-        query's own hits (``expansion.py``)."""
+        query's own hits (``expansion.py``); with ``dedupe``, each group of duplicate
+        documents counts once (``indexer/relations/duplicates.py``)."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -168,14 +171,23 @@ class SearchEngine:
         # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
         glossary = expansion.vocabulary(self._local.generation)
         expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
+        with_copies = len(expansion.all_matches(matches, expanded).ids)
+        copies = duplicates.load(self._local.generation)
+        if dedupe:
+            matches = without_documents(searcher, matches, copies.hidden)
+            if expanded is not None:
+                expanded.matches = without_documents(searcher, expanded.matches, copies.hidden)
         ranked = expansion.ranked_page(searcher, parsed, matches, expanded, page, per_page,
                                        newest_first=sort == "date")
         records = self._records_by_id(searcher)
         hits = [self._hit(searcher.stored_fields(docnum), score, parsed, records, expanded, wider)
                 for docnum, score, wider in ranked]
+        for hit in hits:
+            hit["copies"] = duplicates.describe(copies, copies.others(hit["doc_id"]), records)
         everything = expansion.all_matches(matches, expanded)
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens, "total": len(everything.ids),
+            "total_with_copies": with_copies, "dedupe": dedupe,
             "expansion_total": len(expanded.matches.ids) if expanded else 0,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
