@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(views.blueprint)
     app.register_blueprint(analysis.blueprint)
     app.register_blueprint(api.blueprint)
+    from . import echoes; app.register_blueprint(echoes.blueprint)  # docs/echoes.md
     # POST /api/reindex exists only when the operator set a token (README.md, "Rebuilding the index")
     app.config.setdefault("REINDEX_TOKEN", os.environ.get(reindex.TOKEN_ENV, ""))
     reindex.register(app)

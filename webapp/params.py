@@ -21,7 +21,7 @@ MAX_QUERY_CHARS = 200
 DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort", "issuer",
-               "expand")
+               "expand", "dedupe")
 MAX_ISSUER_CHARS = 100
 
 
@@ -46,6 +46,7 @@ class SearchParams:
     sort: str = "relevance"
     issuer: str | None = None  # documents whose 发文机关 contains this
     expand: bool = True
+    dedupe: bool = True  # each group of duplicate documents once (docs/echoes.md)
 
     def engine_kwargs(self) -> dict:
         """Keyword arguments for ``SearchEngine.search`` (everything but the query)."""
@@ -130,7 +131,8 @@ def search_params(args: MultiDict, default_per_page: int = 10) -> SearchParams:
     return SearchParams(q=query_text(args), mode=choice(args, "mode", MODES), page=page,
                         per_page=per_page, doc=doc_id(args), year_from=year_from,
                         year_to=year_to, sort=choice(args, "sort", SORTS), issuer=issuer(args),
-                        expand=choice(args, "expand", ("1", "0")) == "1")
+                        expand=choice(args, "expand", ("1", "0")) == "1",
+                        dedupe=choice(args, "dedupe", ("1", "0")) == "1")
 
 
 def issuer(args: MultiDict) -> str | None:

@@ -171,12 +171,16 @@ class SearchEngine:
         # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
         glossary = expansion.vocabulary(self._local.generation)
         expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
-        with_copies = len(expansion.all_matches(matches, expanded).ids)
-        copies = duplicates.load(self._local.generation)
+        copies = duplicates.load(self._local.generation)  # each group once unless not dedupe
+        unique = [without_documents(searcher, found, copies.hidden)
+                  for found in (matches, expanded.matches if expanded else None) if found]
+        every = len(matches.ids) + (len(expanded.matches.ids) if expanded else 0)
+        totals = {"total_with_copies": every, "dedupe": dedupe,
+                  "total_deduplicated": sum(len(found.ids) for found in unique)}
         if dedupe:
-            matches = without_documents(searcher, matches, copies.hidden)
+            matches = unique[0]
             if expanded is not None:
-                expanded.matches = without_documents(searcher, expanded.matches, copies.hidden)
+                expanded.matches = unique[1]
         ranked = expansion.ranked_page(searcher, parsed, matches, expanded, page, per_page,
                                        newest_first=sort == "date")
         records = self._records_by_id(searcher)
@@ -187,7 +191,7 @@ class SearchEngine:
         everything = expansion.all_matches(matches, expanded)
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens, "total": len(everything.ids),
-            "total_with_copies": with_copies, "dedupe": dedupe,
+            **totals,
             "expansion_total": len(expanded.matches.ids) if expanded else 0,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,

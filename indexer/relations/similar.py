@@ -28,6 +28,7 @@ FILE = "echoes-similar.npz"
 THRESHOLD = 0.3  # estimated Jaccard of 4-character shingles: 92.6 % precision on the judged sample (docs/echoes.md)
 LSH_MARGIN = 0.1  # the LSH bands are tuned this far below the floor, to miss fewer pairs
 LISTED = 50  # neighbours listed with their text for one paragraph (all are counted)
+CENTRAL = "全国"  # the region of national documents: echoing them is "跟进中央表述"
 
 
 def find_pairs(fingerprints: Fingerprints, floor: float,
@@ -225,15 +226,16 @@ def _passage(record: dict, doc_id: str, para: int, text: str) -> dict:
 
 
 def echoes(engine, doc_id: str) -> dict | None:
-    """Which paragraphs of a document echo earlier documents of other series ("跟进中央表述"):
-    a list (each with the earliest such document) and their share of its compared paragraphs."""
+    """Which paragraphs of a document echo earlier documents of other series: a list (each with
+    the earliest such document) and their share of its compared paragraphs, and how many of
+    them echo an earlier national document ("跟进中央表述", ``central``)."""
     records = {r["doc_id"]: r for r in engine.documents()}
     record = records.get(doc_id)
     if record is None:
         return None
     neighbours = load(store.require_generation(engine.index_dir))
     answer = {"doc_id": doc_id, "title": record.get("title", ""), "compared": 0, "echoing": 0,
-              "share": 0.0, "paragraphs": [], "sources": []}
+              "share": 0.0, "central": 0, "central_share": 0.0, "paragraphs": [], "sources": []}
     if neighbours is None or doc_id not in neighbours.doc_index:
         return answer
     mine, my_series = _when(record), series_key(record)
@@ -252,10 +254,13 @@ def echoes(engine, doc_id: str) -> dict | None:
             "para": int(neighbours.fingerprints.passage_paras[row]),
             "earliest": {**_passage(records.get(other, {}), other, para, ""),
                          "similarity": round(similarity, 2)},
-            "documents": len({o for o, _, _ in earlier})})
-    answer["compared"] = end - start
+            "documents": len({o for o, _, _ in earlier}),
+            "central": any(records.get(o, {}).get("region") == CENTRAL for o, _, _ in earlier)})
+    compared = answer["compared"] = end - start
     answer["echoing"] = len(answer["paragraphs"])
-    answer["share"] = round(answer["echoing"] / answer["compared"], 3) if answer["compared"] else 0.0
+    answer["share"] = round(answer["echoing"] / compared, 3) if compared else 0.0
+    answer["central"] = sum(p["central"] for p in answer["paragraphs"])
+    answer["central_share"] = round(answer["central"] / compared, 3) if compared else 0.0
     answer["sources"] = sorted(
         ({"doc_id": d, "title": records[d].get("title", ""), "year": records[d].get("year"),
           "region": records[d].get("region"), "paragraphs": n} for d, n in sources.items()),
