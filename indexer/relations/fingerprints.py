@@ -38,7 +38,9 @@ _PROTOTYPE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 def comparable(text: str) -> str:
     """Text as similarity sees it: folded (NFKC, case, simplified), without spaces or punctuation."""
-    return _NOT_TEXT.sub("", normalize(text))
+    # Punctuation goes first: full-width commas in every sentence would otherwise send nearly
+    # every paragraph through the slow path of NFKC (only the quick check passes plain text).
+    return _NOT_TEXT.sub("", normalize(_NOT_TEXT.sub("", text)))
 
 
 def shingle_hashes(text: str, size: int) -> np.ndarray:
