@@ -146,3 +146,26 @@ def test_api_page_and_cli(index, corpus):
     listed = json.loads(runner.invoke(cli, ["search", "压实粮食生产责任", "--no-dedupe", "--json",
                                             "--index", str(index)]).output)
     assert (listed["total"], listed["dedupe"]) == (3, False)
+
+
+def test_the_same_doc_number_is_one_group_whatever_the_text(tmp_path):
+    notice = ("国务院办公厅关于开展城镇小区配套幼儿园治理工作的通知\n国办发〔2019〕3号\n"
+              "各省、自治区、直辖市人民政府，国务院各部委、各直属机构：\n"
+              "为贯彻落实党中央、国务院关于学前教育深化改革规范发展的决策部署，现就开展城镇小区"
+              "配套幼儿园治理工作通知如下。\n")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notice.txt").write_text(notice, encoding="utf-8")
+    (corpus / "notice-with-annex.txt").write_text(
+        notice + "附件：城镇小区配套幼儿园治理工作台账（样表），包括小区名称、幼儿园名称、"
+        "规划建设情况、移交情况、办园性质、整改措施和完成时限等栏目，由各地逐项填报。\n",
+        encoding="utf-8")
+    (corpus / "other.txt").write_text(notice.replace("国办发〔2019〕3号", "国办发〔2019〕4号")
+                                      .replace("幼儿园", "托育机构"), encoding="utf-8")
+    build_index(corpus, tmp_path / "index")
+    from indexer.embedded import store
+    engine = SearchEngine(tmp_path / "index")
+    source = {d["doc_id"]: engine.document(d["doc_id"])["source"] for d in engine.documents()}
+    [group] = duplicates.load(store.current_generation(tmp_path / "index")).groups
+    assert [source[d] for d in group["documents"]] == ["notice-with-annex.txt", "notice.txt"]
+    assert list(group["why"].values()) == ["same_doc_number"]
