@@ -171,3 +171,27 @@ def test_incremental_builds_hash_only_new_documents(corpus, tmp_path):
     assert [(p["title"], p["similarity"]) for p in found["similar"]][0] == (
         "2025年国务院政府工作报告", 1.0)
     assert "2024年国务院政府工作报告" not in [p["title"] for p in found["similar"]]
+
+
+@pytest.mark.browser
+def test_a_reader_follows_the_similar_link_in_chromium(index, corpus, ids):
+    from load.server import production_server
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, watch_problems
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    doc = ids["2025年国务院政府工作报告"]
+    with production_server(index, corpus, threads=2) as server, \
+            sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        problems = watch_problems(page)
+        page.goto(f"{server.base}/doc/{doc}")
+        assert page.locator("a.similar-link").all_inner_texts() == ["相似表述 2"]
+        page.click("a.similar-link")
+        page.wait_for_url(f"**/doc/{doc}/similar/3")
+        assert page.locator(".echo-list .echo-meta a").all_inner_texts() == [
+            "2024年国务院政府工作报告", "2026年河南省政府工作报告"]
+        assert page.locator(".echo-first .first-mark").inner_text() == "最早出现"
+        assert problems == []
+        browser.close()

@@ -48,7 +48,10 @@ if sys.argv[3] == "without":
 from indexer.embedded.build import build_index
 started = time.perf_counter()
 summary = build_index(Path(sys.argv[1]), Path(sys.argv[2]), full=True)
+own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": time.perf_counter() - started, "paragraphs": summary.paragraphs,
+                  "cpu_seconds": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
+                  "parent_cpu_seconds": own.ru_utime + own.ru_stime,
                   "documents": summary.documents,
                   "parent_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
@@ -103,8 +106,11 @@ def build_costs(repeat: int) -> dict:
                 shutil.rmtree(index)
     median = {v: {k: float(np.median([r[k] for r in rs])) for k in rs[0]} for v, rs in runs.items()}
     added = median["with"]["seconds"] - median["without"]["seconds"]
+    added_cpu = median["with"]["cpu_seconds"] - median["without"]["cpu_seconds"]
     return {"runs": runs, "median": median, "added_seconds": round(added, 2),
             "added_share": round(added / median["without"]["seconds"], 3),
+            "added_cpu_seconds": round(added_cpu, 2),
+            "added_cpu_share": round(added_cpu / median["without"]["cpu_seconds"], 3),
             "added_parent_mb": round(median["with"]["parent_peak_mb"]
                                      - median["without"]["parent_peak_mb"], 1)}
 
@@ -117,8 +123,9 @@ def step_alone(generation: Path) -> dict:
         code = ("import json,resource,sys,time\nfrom pathlib import Path\n"
                 "from indexer.relations import echoes\n"
                 "before=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-                "t=time.perf_counter(); echoes.build(Path(sys.argv[1]))\n"
-                "print(json.dumps({'seconds': time.perf_counter()-t, 'peak_mb': "
+                "t=time.perf_counter(); c=time.process_time(); echoes.build(Path(sys.argv[1]))\n"
+                "print(json.dumps({'seconds': time.perf_counter()-t, "
+                "'cpu_seconds': time.process_time()-c, 'peak_mb': "
                 "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, "
                 "'peak_before_mb': before/1024}))")
         done = subprocess.run([sys.executable, "-c", code, str(copy)], capture_output=True,
@@ -194,14 +201,18 @@ def main(argv: list[str] | None = None) -> None:
           f"{q['first_ms']} ms); {q['with_similar']} had similar passages, at most {q['most_similar']}")
     figures["step"] = step_alone(generation)
     s = figures["step"]
-    print(f"relations step alone: {s['seconds']:.2f} s, process peak {s['peak_mb']:.0f} MB "
+    print(f"relations step alone: {s['seconds']:.2f} s ({s['cpu_seconds']:.2f} s CPU), "
+          f"process peak {s['peak_mb']:.0f} MB "
           f"(before it {s['peak_before_mb']:.0f} MB)")
     if not args.no_build:
         figures["build"] = build_costs(args.repeat)
         b = figures["build"]
         print(f"full build without / with the step (median of {args.repeat}): "
               f"{b['median']['without']['seconds']:.1f} s / {b['median']['with']['seconds']:.1f} s "
-              f"(+{b['added_seconds']:.1f} s, +{b['added_share']:.1%}); build process peak "
+              f"(+{b['added_seconds']:.1f} s, +{b['added_share']:.1%}); CPU "
+              f"{b['median']['without']['cpu_seconds']:.1f} s / "
+              f"{b['median']['with']['cpu_seconds']:.1f} s (+{b['added_cpu_seconds']:.1f} s, "
+              f"+{b['added_cpu_share']:.1%}); build process peak "
               f"{b['median']['without']['parent_peak_mb']:.0f} MB / "
               f"{b['median']['with']['parent_peak_mb']:.0f} MB; "
               f"{int(b['median']['with']['paragraphs'])} paragraphs")
