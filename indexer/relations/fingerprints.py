@@ -11,6 +11,7 @@ NumPy (stable across processes, unlike Python's ``hash``).
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ PASSAGE_SHINGLE = 4   # characters: short enough that a reworded clause still sh
 DOCUMENT_SHINGLE = 8  # characters: whole documents are compared for (near) identity only
 DOCUMENT_SAMPLE = 8
 MIN_PASSAGE_CHARS = 30  # comparable characters; shorter lines are headings and stock phrases
+PROCESSES = 2  # as many as the build's workers (build.py)
 _NOT_TEXT = re.compile(r"[\W_]+")
 _JUNK = ("\ufffd", "<U+", "&nbsp;", "&#")
 _CHUNK = 200_000  # shingles permuted at once (× NUM_PERM × 4 bytes ≈ 100 MB)
@@ -95,7 +97,8 @@ def signatures(hash_sets: list[np.ndarray]) -> np.ndarray:
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     for low in range(0, len(mixed), _CHUNK):  # bounded memory: a chunk × NUM_PERM at a time
         high = min(len(mixed), low + _CHUNK)
-        permuted = a[:, None] * mixed[None, low:high] + b[:, None]  # NUM_PERM rows
+        permuted = np.multiply(a[:, None], mixed[None, low:high])  # NUM_PERM rows
+        np.add(permuted, b[:, None], out=permuted)
         inside = np.flatnonzero((starts < high) & (starts + sizes > low))
         cuts = np.clip(starts[inside], low, high) - low
         reduced = np.minimum.reduceat(permuted, cuts, axis=1).T
@@ -170,10 +173,11 @@ def compute(searcher, previous: Fingerprints | None = None) -> Fingerprints:
     texts = _paragraph_texts(searcher, fresh, all_of_them=len(fresh) == len(records))
     doc_signatures, doc_lengths, doc_defects = [], [], []
     passage_docs, passage_paras, passage_signatures, passage_keys = [], [], [], []
+    hashed = _fingerprint_all({doc_id: texts.get(doc_id, []) for doc_id in fresh})
     for number, record in enumerate(records):
         doc_id = record["doc_id"]
         if doc_id in fresh:
-            document = _fingerprint(texts.get(doc_id, []))
+            document = hashed[doc_id]
         else:
             document = _reused(previous, reusable[(doc_id, record.get("content_hash", ""))])
         doc_signature, length, defects, paras, signatures, keys = document
@@ -221,6 +225,23 @@ def _paragraph_texts(searcher, doc_ids: set[str], all_of_them: bool
     for paragraphs in found.values():
         paragraphs.sort()
     return found
+
+
+def _fingerprint_all(texts: dict[str, list]) -> dict[str, tuple]:
+    """``_fingerprint`` of every document, shared among PROCESSES forked processes when there
+    are many: the build's own workers have finished by now, and this is most of its cost."""
+    names = sorted(texts)
+    processes = min(PROCESSES, os.cpu_count() or 1)
+    if len(names) < 8 or processes < 2 or multiprocessing.current_process().daemon:
+        return {name: _fingerprint(texts[name]) for name in names}
+    shards = [[(name, texts[name]) for name in names[i::processes]] for i in range(processes)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return {name: found for part in pool.map(_fingerprint_shard, shards)
+                for name, found in part}
+
+
+def _fingerprint_shard(shard: list[tuple[str, list]]) -> list[tuple[str, tuple]]:
+    return [(name, _fingerprint(paragraphs)) for name, paragraphs in shard]
 
 
 def _fingerprint(paragraphs: list[tuple[int, str, bool]]):
