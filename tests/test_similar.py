@@ -195,3 +195,17 @@ def test_a_reader_follows_the_similar_link_in_chromium(index, corpus, ids):
         assert page.locator(".echo-first .first-mark").inner_text() == "最早出现"
         assert problems == []
         browser.close()
+
+
+def test_hashing_in_two_processes_gives_the_same_fingerprints(index, monkeypatch):
+    from whoosh import index as whoosh_index
+    with whoosh_index.open_dir(str(store.current_generation(index))).searcher() as searcher:
+        monkeypatch.setattr(fingerprints, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(fingerprints, "PROCESSES", 2)
+        shared = fingerprints.compute(searcher)
+        monkeypatch.setattr(fingerprints, "PROCESSES", 1)
+        alone = fingerprints.compute(searcher)
+    assert shared.doc_ids == alone.doc_ids and len(shared.doc_ids) == 3
+    assert np.array_equal(shared.passage_signatures, alone.passage_signatures)
+    assert np.array_equal(shared.doc_signatures, alone.doc_signatures)
+    assert shared.passage_paras.tolist() == alone.passage_paras.tolist() == [3, 3, 4, 3, 4]

@@ -32,6 +32,7 @@ DOCUMENT_SHINGLE = 8  # characters: whole documents are compared for (near) iden
 DOCUMENT_SAMPLE = 8
 MIN_PASSAGE_CHARS = 30  # comparable characters; shorter lines are headings and stock phrases
 PROCESSES = 2  # as many as the build's workers (build.py)
+PARALLEL_FROM = 8  # documents to hash; fewer are not worth starting processes for
 _NOT_TEXT = re.compile(r"[\W_]+")
 _JUNK = ("\ufffd", "<U+", "&nbsp;", "&#")
 _CHUNK = 200_000  # shingles permuted at once (× NUM_PERM × 4 bytes ≈ 100 MB)
@@ -232,7 +233,7 @@ def _fingerprint_all(texts: dict[str, list]) -> dict[str, tuple]:
     are many: the build's own workers have finished by now, and this is most of its cost."""
     names = sorted(texts)
     processes = min(PROCESSES, os.cpu_count() or 1)
-    if len(names) < 8 or processes < 2 or multiprocessing.current_process().daemon:
+    if len(names) < PARALLEL_FROM or processes < 2 or multiprocessing.current_process().daemon:
         return {name: _fingerprint(texts[name]) for name in names}
     shards = [[(name, texts[name]) for name in names[i::processes]] for i in range(processes)]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
