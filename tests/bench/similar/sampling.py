@@ -1,8 +1,10 @@
 """Drawing the blind sample of candidate pairs (run once, before the threshold was chosen).
 
-Candidate pairs come from the same MinHash LSH the build uses, with a floor far below any
-threshold considered (0.2), drawn evenly over similarity bands so that the sample covers the
-range a threshold could be put in; the scores are not written, and the order is shuffled.
+Candidate pairs come from the same MinHash LSH banding the build uses (``similar.find_pairs``),
+with a floor far below any threshold considered (0.2), drawn evenly over similarity bands so
+that the sample covers the range a threshold could be put in; the scores are not written, and
+the order is shuffled. sample.tsv was drawn when find_pairs still filled datasketch's
+``MinHashLSH`` itself (the same pairs, found in another order): a redraw gives other rows.
 """
 
 from __future__ import annotations
