@@ -19,6 +19,8 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from indexer.embedded import store
+from indexer.embedded.matching import Postings
+from indexer.embedded.schema import KIND_PARAGRAPH
 from indexer.features.series import series_key
 from indexer.relations import fingerprints as fp_module
 from indexer.relations.fingerprints import NUM_PERM, Fingerprints
@@ -216,8 +218,8 @@ def load(generation: Path) -> Neighbours | None:
 def similar_passages(engine, doc_id: str, para: int) -> dict | None:
     """The object of ``policy-search similar DOC_ID PARA --json`` (None: no such paragraph)."""
     searcher = engine.searcher()
-    stored = searcher.document(key=f"{doc_id}:{para}") if isinstance(para, int) else None
-    if stored is None or stored.get("doc_id") != doc_id:
+    stored = _paragraph(searcher, doc_id, para) if isinstance(para, int) else None
+    if not stored or stored.get("doc_id") != doc_id:
         return None
     records = {r["doc_id"]: r for r in engine.documents()}
     neighbours = load(store.require_generation(engine.index_dir))
@@ -226,7 +228,7 @@ def similar_passages(engine, doc_id: str, para: int) -> dict | None:
     me = _passage(records.get(doc_id, {}), doc_id, para, stored.get("text", ""))
     listed = []
     for other_id, other_para, similarity in found[:LISTED]:
-        text = (searcher.document(key=f"{other_id}:{other_para}") or {}).get("text", "")
+        text = _paragraph(searcher, other_id, other_para).get("text", "")
         listed.append({**_passage(records.get(other_id, {}), other_id, other_para, text),
                        "similarity": round(similarity, 2)})
     everyone = sorted([me] + listed, key=lambda p: _when(p) + (p["title"], p["doc_id"]))
@@ -236,6 +238,20 @@ def similar_passages(engine, doc_id: str, para: int) -> dict | None:
     return {**me, "compared": row is not None, "threshold": THRESHOLD,
             "total": len(found), "first_appearance": me is first if first else None,
             "similar": listed}
+
+
+def _paragraph(searcher, doc_id: str, para: int) -> dict:
+    """The stored fields of one paragraph. A document's records are written in order (its own
+    record, then its paragraphs), so the para-th after the first is usually the one; a key
+    lookup (several ms on a many-segment index: each segment's term table is searched) is the
+    fallback."""
+    numbers = Postings.of(searcher).term("doc_id", doc_id)  # cached for the index version
+    if 0 < para < len(numbers):
+        stored = searcher.stored_fields(int(numbers[para]))
+        if stored.get("para") == para and stored.get("doc_id") == doc_id \
+                and stored.get("kind") == KIND_PARAGRAPH:
+            return stored
+    return searcher.document(key=f"{doc_id}:{para}") or {}
 
 
 def _passage(record: dict, doc_id: str, para: int, text: str) -> dict:
