@@ -42,6 +42,7 @@ LABELS = {"N": "near-identical", "P": "paraphrase", "U": "unrelated"}
 _CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
+exec(sys.argv[4])
 if sys.argv[3] == "without":
     import indexer.relations.echoes as echoes
     echoes.build = lambda folder, previous=None: None
@@ -53,8 +54,14 @@ print(json.dumps({"seconds": time.perf_counter() - started, "paragraphs": summar
                   "cpu_seconds": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
                   "parent_cpu_seconds": own.ru_utime + own.ru_stime,
                   "documents": summary.documents,
-                  "parent_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "parent_peak_mb": peak_mb(),
                   "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+# ru_maxrss survives exec on Linux (it would report the benchmark's own peak): VmHWM does not.
+_PEAK = r"""
+def peak_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 """
 
 
@@ -101,7 +108,8 @@ def build_costs(repeat: int) -> dict:
             for variant in ("without", "with"):
                 index = Path(scratch) / f"index-{variant}-{number}"
                 done = subprocess.run([sys.executable, "-c", _CHILD, str(corpus), str(index),
-                                       variant], capture_output=True, text=True, check=True)
+                                       variant, _PEAK], capture_output=True, text=True,
+                                      check=True)
                 runs[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
                 shutil.rmtree(index)
     median = {v: {k: float(np.median([r[k] for r in rs])) for k in rs[0]} for v, rs in runs.items()}
@@ -120,14 +128,14 @@ def step_alone(generation: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-similar-step-") as scratch:
         copy = Path(scratch) / "gen"
         shutil.copytree(generation, copy)
-        code = ("import json,resource,sys,time\nfrom pathlib import Path\n"
+        code = (_PEAK + "import json,resource,sys,time\nfrom pathlib import Path\n"
                 "from indexer.relations import echoes\n"
-                "before=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+                "before=peak_mb()\n"
                 "t=time.perf_counter(); c=time.process_time(); echoes.build(Path(sys.argv[1]))\n"
+                "kids=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
                 "print(json.dumps({'seconds': time.perf_counter()-t, "
-                "'cpu_seconds': time.process_time()-c, 'peak_mb': "
-                "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, "
-                "'peak_before_mb': before/1024}))")
+                "'cpu_seconds': time.process_time()-c+kids.ru_utime+kids.ru_stime, "
+                "'peak_mb': peak_mb(), 'peak_before_mb': before}))")
         done = subprocess.run([sys.executable, "-c", code, str(copy)], capture_output=True,
                               text=True, check=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
