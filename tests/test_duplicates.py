@@ -122,6 +122,9 @@ def test_search_shows_each_group_once_and_names_the_other_copies(index, sources)
     assert sorted(sources[h["doc_id"]] for h in every["hits"]) == [
         "tongzhi.docx", "tongzhi.html", "tongzhi.txt"]
     assert [d["count"] for d in every["facets"]["docs"]] == [1, 1, 1]
+    txt = next(d for d, s in sources.items() if s == "tongzhi.txt")
+    asked = engine.search("压实粮食生产责任", doc=txt)
+    assert [sources[h["doc_id"]] for h in asked["hits"]] == ["tongzhi.txt"]
     both = engine.search("水质检测")
     assert both["total"] == 2 and all(h["copies"] == [] for h in both["hits"])
 

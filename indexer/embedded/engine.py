@@ -172,7 +172,8 @@ class SearchEngine:
         glossary = expansion.vocabulary(self._local.generation)
         expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
         copies = duplicates.load(self._local.generation)  # each group once unless not dedupe
-        unique = [without_documents(searcher, found, copies.hidden)
+        hidden = copies.hidden - {doc}  # a copy asked for by its id is shown
+        unique = [without_documents(searcher, found, hidden)
                   for found in (matches, expanded.matches if expanded else None) if found]
         every = len(matches.ids) + (len(expanded.matches.ids) if expanded else 0)
         totals = {"total_with_copies": every, "dedupe": dedupe,
