@@ -35,7 +35,7 @@ PROCESSES = 2  # as many as the build's workers (build.py)
 PARALLEL_FROM = 8  # documents to hash; fewer are not worth starting processes for
 _NOT_TEXT = re.compile(r"[\W_]+")
 _JUNK = ("\ufffd", "<U+", "&nbsp;", "&#")
-_CHUNK = 200_000  # shingles permuted at once (× NUM_PERM × 4 bytes ≈ 100 MB)
+_CHUNK = 50_000  # shingles permuted at once (× NUM_PERM × 4 bytes ≈ 25 MB)
 _PROTOTYPE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
@@ -44,11 +44,6 @@ def comparable(text: str) -> str:
     # Punctuation goes first: full-width commas in every sentence would otherwise send nearly
     # every paragraph through the slow path of NFKC (only the quick check passes plain text).
     return _NOT_TEXT.sub("", normalize(_NOT_TEXT.sub("", text)))
-
-
-def shingle_hashes(text: str, size: int) -> np.ndarray:
-    """The distinct 32-bit hashes of every ``size``-character window of ``text``."""
-    return np.unique(shingle_sequence(text, size))
 
 
 def document_hashes(text: str) -> np.ndarray:
@@ -74,11 +69,6 @@ def shingle_sequence(text: str, size: int) -> np.ndarray:
     for offset in range(size):  # FNV-1a over code points, kept to 32 bits
         hashes = ((hashes ^ codes[offset:offset + count]) * 16777619) & 0xFFFFFFFF
     return hashes.astype(np.uint32)
-
-
-def signature(hashes: np.ndarray) -> np.ndarray:
-    """The MinHash signature (NUM_PERM uint32 values) of a set of shingle hashes."""
-    return signatures([hashes])[0]
 
 
 def signatures(hash_sets: list[np.ndarray]) -> np.ndarray:
