@@ -102,8 +102,9 @@ def test_a_revised_article_makes_a_document_of_its_own(index, sources):
 
 
 def test_edges_do_not_matter_but_the_middle_does():
-    body = "".join(BODY)
-    assert duplicates.same_text("首页政策文件" + body + "打印本页关闭窗口", body)
+    body = "".join(BODY + ARTICLES)
+    assert duplicates.same_text("首页正文" + body + "打印关闭", body)
+    assert duplicates.same_text(body[:400] + "新华社记者摄" + body[400:], body)  # a caption
     assert not duplicates.same_text("".join(ARTICLES),
                                     "".join(ARTICLES[:4] + [REVISED] + ARTICLES[5:]))
 

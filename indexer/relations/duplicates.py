@@ -2,16 +2,18 @@
 attachment, a report from two sites) form a group, and search shows each group once.
 
 Two documents are copies when they carry the same 文号, or when their texts are the same but
-for their edges: folded and stripped of spaces and punctuation, each text's longest stretch of
-8-character shingles that also occur in the other covers at least COVER of it (page furniture
-and a signature line at either end do not matter; one changed article in the middle of a
-regulation does — a revision is a document of its own). Candidates come from datasketch's
-MinHash LSH over the documents' shingle signatures; every candidate is checked that way.
+for text added to one of them: folded and stripped of spaces and punctuation, at least COVER of
+each text's 8-character shingles occur in the other, and at most one of the two has unmatched
+text outside its first and last tenth (headers, page furniture, a photo caption or page numbers in one copy do not
+matter; one article changed in a regulation leaves unmatched text in both versions — a
+revision is a document of its own). Candidates come from datasketch's MinHash LSH over the
+documents' shingle signatures; every candidate is checked that way.
 
 The best-formed copy of a group is shown: Word over OFD over PDF over plain text over a web
 page's extraction, then the cleanest (fewest repeated blocks, junk characters and characters
-beyond the body the copies share, i.e. page furniture), then the longest. The others are the group's hidden copies: data any backend can apply (a set of
-doc_ids to leave out of hits and facets, and each shown document's list of copies).
+the other copies lack, i.e. page furniture), then the longest. The others are the group's
+hidden copies: data any backend can apply (a set of doc_ids to leave out of hits and facets,
+and each shown document's list of copies).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from indexer.relations.fingerprints import (DOCUMENT_SHINGLE, NUM_PERM, SCHEME, 
 
 VERSION = 1
 FILE = "echoes-duplicates.json"
-COVER = 0.9
+COVER = 0.97  # true copies on ../shared score ≥ 0.98; a supplement adding two sentences 0.95
+JOIN = DOCUMENT_SHINGLE - 1  # shingles spanning the place where one copy has text added
+EDGE = 0.1  # the head and tail of a text, where copies differ by headers and furniture
 CANDIDATE_SIMILARITY = 0.5  # LSH threshold on the document signatures (copies are far above)
 FORMATS = {  # suffix → (preference, what a reader calls it); lower is better
     ".docx": (0, "Word"), ".doc": (0, "Word"), ".wps": (0, "WPS"), ".ofd": (1, "OFD"),
@@ -51,21 +55,27 @@ def format_of(source: str) -> tuple[int, str]:
 
 
 def same_text(a: str, b: str) -> bool:
-    """Whether two comparable texts are copies: each one's longest run of shingles found in
-    the other covers at least COVER of it."""
-    return all(run >= COVER * total for run, total in (_longest_run(a, b), _longest_run(b, a)))
+    """Whether two comparable texts are copies: at least COVER of each one's shingles occur in
+    the other, and what differs is text added to one of them (furniture, a caption, page
+    numbers), not text replaced in both (a changed article): at most one of the two has an
+    unmatched stretch away from its ends longer than the JOIN shingles spanning an insertion."""
+    (share_a, inner_a), (share_b, inner_b) = _unmatched(a, b), _unmatched(b, a)
+    return share_a >= COVER and share_b >= COVER and min(inner_a, inner_b) <= JOIN
 
 
-def _longest_run(text: str, other: str) -> tuple[int, int]:
-    """(the longest run of ``text``'s shingles that occur in ``other``, its shingle count)."""
+def _unmatched(text: str, other: str) -> tuple[float, int]:
+    """(the share of ``text``'s shingles that occur in ``other``, the longest run of those that
+    do not, outside the first and last EDGE of the text: headers and footers)."""
     mine = fp_module.shingle_sequence(text, DOCUMENT_SHINGLE)
     theirs = fp_module.shingle_sequence(other, DOCUMENT_SHINGLE)
     if not len(mine) or not len(theirs):
-        return (1, 1) if text == other else (0, max(len(mine), 1))
+        return (1.0, 0) if text == other else (0.0, len(mine))
     found = np.isin(mine, theirs)
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], found.astype(np.int8), [0]))))
-    longest = int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
-    return longest, len(mine)
+    edges = np.flatnonzero(np.diff(np.concatenate(([1], found.astype(np.int8), [1]))))
+    starts, ends = edges[::2], edges[1::2]  # runs of unmatched shingles
+    inner = (starts > EDGE * len(mine)) & (ends < (1 - EDGE) * len(mine))
+    longest = int((ends[inner] - starts[inner]).max()) if inner.any() else 0
+    return float(found.mean()), longest
 
 
 def find_groups(searcher, fingerprints: Fingerprints, records: dict[str, dict]) -> list[dict]:
@@ -99,16 +109,13 @@ def find_groups(searcher, fingerprints: Fingerprints, records: dict[str, dict]) 
             texts[number] = fp_module.document_text(searcher, doc_ids[number])
         return texts[number]
 
-    extra = np.zeros(len(doc_ids), dtype=np.int64)  # shingles outside the shared body
+    extra = np.zeros(len(doc_ids), dtype=np.int64)  # characters the other copy lacks
     for a, b in _candidates(fingerprints):
-        if root(a) == root(b):
-            continue
-        (run_a, total_a), (run_b, total_b) = (_longest_run(text(a), text(b)),
-                                              _longest_run(text(b), text(a)))
-        if run_a >= COVER * total_a and run_b >= COVER * total_b:
+        if root(a) != root(b) and same_text(text(a), text(b)):
             join(a, b, "same_text")
-            extra[a] = max(extra[a], total_a - run_a)
-            extra[b] = max(extra[b], total_b - run_b)
+            for one, other in ((a, b), (b, a)):
+                share = _unmatched(text(one), text(other))[0]
+                extra[one] = max(extra[one], round((1 - share) * len(text(one))))
     members: dict[int, list[int]] = {}
     for number in range(len(doc_ids)):
         members.setdefault(root(number), []).append(number)
