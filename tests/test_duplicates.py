@@ -173,3 +173,9 @@ def test_the_same_doc_number_is_one_group_whatever_the_text(tmp_path):
     [group] = duplicates.load(store.current_generation(tmp_path / "index")).groups
     assert [source[d] for d in group["documents"]] == ["notice-with-annex.txt", "notice.txt"]
     assert list(group["why"].values()) == ["same_doc_number"]
+
+
+def test_one_changed_character_in_the_middle_is_another_version():
+    body = "".join(BODY + ARTICLES)
+    middle = body.index("每日检测")  # article 5 of 10: 每日 → 每周
+    assert not duplicates.same_text(body, body[:middle] + "每周" + body[middle + 2:])
