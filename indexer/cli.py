@@ -19,6 +19,7 @@ from indexer.errors import PolicySearchError
 from indexer.embedded.engine import SearchEngine
 from indexer.opensearch import connection
 from indexer.relations.validity import STATUSES
+from indexer.relations.similar import similar_passages
 
 if TYPE_CHECKING:  # the build is imported by the commands that build, not by `search` or `serve`
     from indexer.embedded.build import BuildSummary
@@ -156,14 +157,15 @@ def describe_build(summary: BuildSummary) -> str:
 @click.option("--no-expand", is_flag=True, help="Do not also search abbreviations' expansions.")
 @click.option("--status", type=click.Choice(STATUSES), default=None,
               help="Only documents of this validity status (current = 现行有效).")
+@click.option("--no-dedupe", is_flag=True, help="Show every copy of duplicate documents.")
 @click.option("--all", "export_all", is_flag=True,
               help=f"Export every hit (at most {export.MAX_ROWS:,}) with --csv or --jsonl.")
 @click.option("--csv", "as_csv", is_flag=True, help="With --all: CSV (UTF-8 with BOM).")
 @click.option("--jsonl", "as_jsonl", is_flag=True, help="With --all: one JSON object a line.")
 @json_option
 @cluster_options
-def search(query, index_dir, exact, limit, page, issuer, no_expand, status, export_all, as_csv,
-           as_jsonl, as_json, cluster):
+def search(query, index_dir, exact, limit, page, issuer, no_expand, status, no_dedupe, export_all,
+           as_csv, as_jsonl, as_json, cluster):
     """Search the index; every word must occur, "quotes" mark a phrase."""
     query = from_argv(query)
     mode = "exact" if exact else "words"
@@ -171,15 +173,15 @@ def search(query, index_dir, exact, limit, page, issuer, no_expand, status, expo
     engine = open_engine(index_dir, cluster)
     if export_all or as_csv or as_jsonl:
         export_hits(engine, query, mode, not no_expand, export_all, as_csv, as_jsonl, issuer,
-                    status)
+                    status, dedupe=not no_dedupe)
         return
     result = engine.search(query, mode=mode, page=page, per_page=limit, expand=not no_expand,
-                           issuer=issuer, status=status)
+                           issuer=issuer, status=status, dedupe=not no_dedupe)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
     click.echo(f"{result['total']} paragraphs for {' / '.join(result['tokens'])} "
-               f"({result['mode']}, {result['took_ms']} ms)")
+               f"({result['mode']}, {result['took_ms']} ms)" + describe_copies(result))
     for rank, hit in enumerate(result["hits"], (page - 1) * limit + 1):
         if hit["group"] == "expansion" and rank == result["total"] - result["expansion_total"] + 1:
             click.echo()
@@ -192,6 +194,18 @@ def search(query, index_dir, exact, limit, page, issuer, no_expand, status, expo
                    + click.style(describe_relations(hit), dim=True))
         click.echo("   " + terminal_marks(hit["snippet"]))
         click.echo(click.style("   " + describe_matched_by(hit["matched_by"]), dim=True))
+        if hit.get("copies"):
+            click.echo(click.style(f"   also as {len(hit['copies'])} more: " + "; ".join(
+                f"{c['title']} ({c['format']}) [{c['doc_id']}]" for c in hit["copies"]), dim=True))
+
+
+def describe_copies(result: dict) -> str:
+    """The totals' note on duplicate copies: ``; 120 with every copy`` (or each group once)."""
+    if result["total_with_copies"] == result["total_deduplicated"]:
+        return ""
+    if result["dedupe"]:
+        return f"; {result['total_with_copies']} with every copy of duplicate documents"
+    return f"; {result['total_deduplicated']} counting duplicate documents once"
 
 
 def describe_expansions(expansions: list[dict]) -> str:
@@ -215,11 +229,12 @@ def describe_matched_by(reasons: list[dict]) -> str:
 
 
 def export_hits(engine, query, mode, expand, export_all, as_csv, as_jsonl, issuer=None,
-                status=None) -> None:
+                status=None, dedupe=True) -> None:
     """``search --all --csv|--jsonl``: every hit to stdout, streamed."""
     if not export_all or as_csv == as_jsonl:
         raise click.UsageError("export with --all and one of --csv or --jsonl")
-    started = export.start(engine, query, mode=mode, expand=expand, issuer=issuer, status=status)
+    started = export.start(engine, query, mode=mode, expand=expand, issuer=issuer, status=status,
+                           dedupe=dedupe)
     link = export.document_link(query, mode)
     out = click.get_text_stream("stdout", encoding="utf-8")
     for piece in export.chunks(started, "csv" if as_csv else "jsonl", link):
@@ -316,6 +331,35 @@ def terminal_marks(html: str) -> str:
     parts = re.split(r"(<mark>.*?</mark>)", html)
     return "".join(click.style(unescape(p[6:-7]), fg="yellow", bold=True)
                    if p.startswith("<mark>") else unescape(p) for p in parts)
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.argument("para", type=int)
+@index_option
+@json_option
+def similar(doc_id, para, index_dir, as_json):
+    """Passages of other documents worded like paragraph PARA of DOC_ID, earliest first."""
+    found = similar_passages(SearchEngine(index_dir), doc_id, para)
+    if found is None:
+        raise PolicySearchError(f"no paragraph {para} in a document {doc_id!r}")
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False))
+        return
+    if not found["compared"]:
+        click.echo(f"paragraph {para} is too short (or a heading) to be compared")
+        return
+    click.echo(f"{found['total']} similar passages in other documents "
+               f"(similarity ≥ {found['threshold']:.0%}), earliest first"
+               + (": this paragraph is the first appearance" if found["first_appearance"] else ""))
+    for passage in found["similar"]:
+        first = "  ← first appearance" if passage["first_appearance"] else ""
+        where = " · ".join(str(x) for x in (passage["year"], passage["region"]) if x)
+        click.echo()
+        click.echo(click.style(f"{passage['title']} ¶{passage['para']}", bold=True)
+                   + click.style(f"  [{passage['doc_id']}] {where} · {passage['similarity']:.0%}"
+                                 f"{first}", dim=True))
+        click.echo("   " + passage["text"])
 
 
 @cli.command()

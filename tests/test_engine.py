@@ -149,14 +149,15 @@ def test_queries_with_nothing_to_search_raise_query_error(engine, query):
 
 def test_result_object_has_the_documented_shape(engine):
     result = engine.search("乡村振兴", per_page=2, page=2)
-    assert list(result) == ["query", "mode", "tokens", "total", "expansion_total", "expansions",
+    assert list(result) == ["query", "mode", "tokens", "total", "total_with_copies", "dedupe",
+                            "total_deduplicated", "expansion_total", "expansions",
                             "page", "per_page", "took_ms", "hits"]
     assert (result["query"], result["mode"], result["tokens"], result["total"], result["page"],
             result["per_page"]) == ("乡村振兴", "words", ["乡村振兴"], 4, 2, 2)
     hit = result["hits"][0]
     assert list(hit) == ["doc_id", "title", "year", "para", "section", "snippet", "text", "score",
                          "issuer", "doc_number", "date", "published", "group", "matched_by",
-                         "status", "status_label", "cited_by"]  # indexer/relations
+                         "status", "status_label", "cited_by", "copies"]  # indexer/relations
     assert re.fullmatch(r"[A-Za-z0-9_-]+", hit["doc_id"])
 
 

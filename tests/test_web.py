@@ -23,7 +23,7 @@ SECURITY_HEADERS = {
 }
 HIT_FIELDS = {"doc_id", "title", "year", "para", "section", "snippet", "text", "score", "url",
               "issuer", "doc_number", "date", "published", "group", "matched_by",
-              "status", "status_label", "cited_by"}  # validity and 被引用 (indexer/relations)
+              "status", "status_label", "cited_by", "copies"}  # validity and 被引用 (indexer/relations)
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +227,8 @@ def test_document_page_with_an_absent_query_says_so(client, ids):
 def test_api_search_is_the_cli_object_plus_urls(client, web_index, ids):
     got = client.get("/api/search?q=" + quote("乡村振兴")).get_json()
     cli_result = json.loads(run_cli("search", "乡村振兴", "--index", str(web_index), "--json"))
-    assert set(got) == {"query", "mode", "tokens", "total", "expansion_total", "expansions",
+    assert set(got) == {"query", "mode", "tokens", "total", "total_with_copies", "dedupe",
+                        "total_deduplicated", "expansion_total", "expansions",
                         "page", "per_page", "took_ms", "hits"}
     for hit in got["hits"]:
         assert set(hit) == HIT_FIELDS

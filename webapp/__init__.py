@@ -63,11 +63,12 @@ def create_app(config: dict | None = None) -> Flask:
     cluster = cluster_from_config(app.config)
     app.extensions["search_engine"] = open_engine(Path(app.config["INDEX_DIR"]), cluster)
 
-    from . import analysis, api, reindex, relations, views
+    from . import analysis, api, echoes, reindex, relations, views
     app.register_blueprint(views.blueprint)
     app.register_blueprint(analysis.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(relations.blueprint)
+    app.register_blueprint(echoes.blueprint)
     # POST /api/reindex exists only when the operator set a token (README.md, "Rebuilding the index")
     app.config.setdefault("REINDEX_TOKEN", os.environ.get(reindex.TOKEN_ENV, ""))
     if cluster is None:  # a cluster's index is built with `policy-search index --opensearch`

@@ -23,7 +23,7 @@ MAX_QUERY_CHARS = 200
 DOC_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 SEARCH_KEYS = ("q", "mode", "page", "per_page", "doc", "year_from", "year_to", "sort", "issuer",
-               "expand", "status")
+               "expand", "status", "dedupe")
 MAX_ISSUER_CHARS = 100
 
 
@@ -49,6 +49,7 @@ class SearchParams:
     issuer: str | None = None  # documents whose 发文机关 contains this
     expand: bool = True
     status: str | None = None  # documents of one validity status (current = 现行有效)
+    dedupe: bool = True  # each group of duplicate documents once (docs/echoes.md)
 
     def engine_kwargs(self) -> dict:
         """Keyword arguments for ``SearchEngine.search`` (everything but the query)."""
@@ -134,7 +135,8 @@ def search_params(args: MultiDict, default_per_page: int = 10) -> SearchParams:
                         per_page=per_page, doc=doc_id(args), year_from=year_from,
                         year_to=year_to, sort=choice(args, "sort", SORTS), issuer=issuer(args),
                         expand=choice(args, "expand", ("1", "0")) == "1",
-                        status=status(args))
+                        status=status(args),
+                        dedupe=choice(args, "dedupe", ("1", "0")) == "1")
 
 
 def issuer(args: MultiDict) -> str | None:

@@ -39,9 +39,10 @@ def search_url(params: SearchParams, **changes) -> str:
     values = {"q": params.q, "mode": params.mode, "doc": params.doc,
               "year_from": params.year_from, "year_to": params.year_to, "issuer": params.issuer,
               "sort": params.sort, "page": params.page, "expand": params.expand,
-              "status": params.status}
+              "status": params.status, "dedupe": params.dedupe}
     values.update(changes)
     values["expand"] = None if values["expand"] else 0
+    values["dedupe"] = None if values["dedupe"] else 0
     defaults = {"mode": "words", "sort": "relevance", "page": 1}
     if params.per_page != current_app.config["PAGE_SIZE"]:
         values["per_page"] = params.per_page
@@ -56,6 +57,7 @@ def export_url(params: SearchParams) -> str:
                                "issuer": params.issuer, "sort": params.sort,
                                "expand": None if params.expand else 0,
                                "status": params.status,
+                               "dedupe": None if params.dedupe else 0,
                                "format": "csv"}.items() if v is not None}
     return url_for("api.search_export") + "?" + urlencode(query)
 

@@ -28,6 +28,7 @@ from indexer.relations import graph as relations_graph
 from indexer.embedded import store
 from indexer.embedded.dictionaries import (COMPILED_DICTIONARY_NAME, USERDICT_NAME,  # noqa: F401
                                            generation_dictionary)
+from indexer.relations import echoes
 from indexer.analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
 from indexer.ingest.documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
 from indexer.errors import BuildError
@@ -182,6 +183,7 @@ def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) ->
         _write_meta(writer, corpus_dir, dictionary, glossary, summary, update=False)
         store.pause_for_tests("before-commit")
         commit_with_segments(writer, segments)
+        echoes.build(folder)  # similar passages and duplicate copies (indexer/relations)
         store.pause_for_tests("before-publish")
         _publish(index_dir, folder)
     except BaseException:
@@ -301,6 +303,7 @@ def _apply_changes(corpus_dir, index_dir, dictionary, glossary, summary, live, p
         store.pause_for_tests("before-commit")
         writer.commit()  # merges small segments; the big ones of the last full build stay
         writer = None
+        echoes.build(folder, previous=live)
         store.pause_for_tests("before-publish")
         _publish(index_dir, folder)
     except BaseException:

@@ -25,8 +25,9 @@ from indexer.search import expansion
 from indexer.embedded import store
 from indexer.analysis import active_dictionary, normalize, use_dictionary
 from indexer.embedded.dictionaries import generation_dictionary
-from indexer.embedded.matching import Postings, facet_counts, match
+from indexer.embedded.matching import Postings, facet_counts, match, without_documents
 from indexer.errors import IndexVersionError, PolicySearchError, QueryError
+from indexer.relations import duplicates
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR, SCHEMA_VERSION
 from indexer.search.snippets import highlight, snippet
@@ -175,11 +176,13 @@ class SearchEngine:
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
                facets: bool = False, issuer: str | None = None, expand: bool = True,
-               status: str | None = None) -> dict:
+               status: str | None = None, dedupe: bool = True) -> dict:
         """Run a user query and return the result object of ``policy-search search --json``.
 
         With ``expand``, paragraphs found only through an abbreviation's expansion follow the
-        query's own hits (``expansion.py``); ``status`` keeps documents of one validity status."""
+        query's own hits (``expansion.py``); ``status`` keeps documents of one validity status;
+        with ``dedupe``, each group of duplicate documents counts once
+        (``indexer/relations/duplicates.py``)."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -195,14 +198,28 @@ class SearchEngine:
         # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
         glossary = expansion.vocabulary(self._local.generation)
         expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
+        copies = duplicates.load(self._local.generation)  # each group once unless not dedupe
+        hidden = copies.hidden - {doc}  # a copy asked for by its id is shown
+        unique = [without_documents(searcher, found, hidden)
+                  for found in (matches, expanded.matches if expanded else None) if found]
+        every = len(matches.ids) + (len(expanded.matches.ids) if expanded else 0)
+        totals = {"total_with_copies": every, "dedupe": dedupe,
+                  "total_deduplicated": sum(len(found.ids) for found in unique)}
+        if dedupe:
+            matches = unique[0]
+            if expanded is not None:
+                expanded.matches = unique[1]
         ranked = expansion.ranked_page(searcher, parsed, matches, expanded, page, per_page,
                                        newest_first=sort == "date")
         records = self._records_by_id(searcher)
         hits = [self._hit(searcher.stored_fields(docnum), score, parsed, records, expanded, wider)
                 for docnum, score, wider in ranked]
+        for hit in hits:
+            hit["copies"] = duplicates.describe(copies, copies.others(hit["doc_id"]), records)
         everything = expansion.all_matches(matches, expanded)
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens, "total": len(everything.ids),
+            **totals,
             "expansion_total": len(expanded.matches.ids) if expanded else 0,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,

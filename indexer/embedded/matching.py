@@ -159,6 +159,17 @@ def facet_counts(searcher, matches: Matches) -> dict[str, int]:
     return {names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
+def without_documents(searcher, matches: Matches, doc_ids: frozenset) -> Matches:
+    """``matches`` without the paragraphs of ``doc_ids`` (the hidden copies of duplicate
+    groups): hits, totals and facets then count each group once."""
+    if not doc_ids or not len(matches.ids):
+        return matches
+    codes, names = Postings.of(searcher).doc_codes()
+    hidden = np.fromiter((name in doc_ids for name in names), dtype=bool, count=len(names))
+    keep = ~hidden[codes[matches.ids]]
+    return Matches(matches.ids[keep], matches.literal_counts[keep], matches.literals)
+
+
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Union of two sorted unique arrays, sorted and unique."""
     if not len(a):

@@ -1,0 +1,1 @@
+"""Similar passages benchmark: judged precision of the threshold, build cost, query time."""
