@@ -15,6 +15,7 @@ from indexer.embedded import store
 from indexer.embedded.build import BuildSummary, build_index
 from indexer.errors import PolicySearchError
 from indexer.embedded.engine import SearchEngine
+from indexer.ingest.ocr import DEFAULT_MAX_PAGES as DEFAULT_OCR_PAGES
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = os.path.join("var", "index")
@@ -42,10 +43,15 @@ def cli():
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
 @click.option("--wait", is_flag=True, help="Wait for a running build instead of stopping.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def index(corpus_dir, index_dir, full, wait, quiet):
+@click.option("--no-ocr", is_flag=True,
+              help="Do not recognise scanned pages and images (such files are skipped).")
+@click.option("--ocr-pages", type=click.IntRange(min=0), default=DEFAULT_OCR_PAGES,
+              show_default=True, help="Most pages of one file to recognise by OCR.")
+def index(corpus_dir, index_dir, full, wait, quiet, no_ocr, ocr_pages):
     """Build or update the index of a corpus folder."""
     try:
-        summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet)
+        summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet,
+                            use_ocr=not no_ocr, ocr_pages=ocr_pages)
     except KeyboardInterrupt:  # before click turns it into a bare "Aborted!"
         click.echo("interrupted: the live index is untouched", err=True)
         sys.exit(130)
@@ -53,7 +59,8 @@ def index(corpus_dir, index_dir, full, wait, quiet):
 
 
 def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool = False,
-              quiet: bool = False) -> BuildSummary:
+              quiet: bool = False, use_ocr: bool = True,
+              ocr_pages: int = DEFAULT_OCR_PAGES) -> BuildSummary:
     """Build with a progress bar on stderr; shared by ``index`` and ``serve``."""
     bar = None
 
@@ -65,10 +72,11 @@ def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool 
             bar = click.progressbar(length=total, label="indexing", file=sys.stderr,
                                     show_pos=True, item_show_func=lambda s: s)
             bar.__enter__()
-        bar.update(1, source[-40:])
+        bar.update(done - bar.pos, source[-40:])  # OCR pages report without a file done
 
     try:
-        return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait)
+        return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait,
+                           use_ocr=use_ocr, ocr_pages=ocr_pages)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -82,9 +90,20 @@ def describe_build(summary: BuildSummary) -> str:
     if summary.mode == "incremental":
         lines.append(f"  added {summary.added}, changed {summary.changed}, "
                      f"removed {summary.removed}, unchanged {summary.unchanged}")
+    if summary.ocr_pages:
+        lines.append(describe_ocr(summary))
     for skipped in summary.skipped:
         lines.append(f"  skipped {skipped['source']}: {skipped['reason']}")
     return "\n".join(lines)
+
+
+def describe_ocr(summary: BuildSummary) -> str:
+    """The summary's OCR line: pages recognised, in how long, and how many the cache held."""
+    recognised = summary.ocr_pages - summary.ocr_cached
+    line = f"  OCR: {recognised} pages recognised in {summary.ocr_seconds:.1f} s"
+    if summary.ocr_cached:
+        line += f", {summary.ocr_cached} taken from the OCR cache"
+    return line
 
 
 @cli.command()

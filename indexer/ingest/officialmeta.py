@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BRACKETS = "〔〕[]［］()（）【】"
-_OPEN, _CLOSE = "〔\\[［(（【", "〕\\]］)）】"
+_BRACKETS = "〔〕[]［］()（）【】﹝﹞"
+# ﹝﹞ (small tortoise-shell brackets) stand in for 〔〕 in many Word files: 厅字﹝2019﹞33号.
+_OPEN, _CLOSE = "〔\\[［(（【﹝", "〕\\]］)）】﹞"
 DOC_NUMBER = re.compile(
     rf"([\u4e00-\u9fff]{{1,12}})\s*[{_OPEN}]\s*((?:19|20)\d{{2}})\s*[{_CLOSE}]\s*第?\s*(\d{{1,5}})\s*号")
 ORDER_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,10}令)\s*第\s*(\d{1,5})\s*号")
