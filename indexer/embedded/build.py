@@ -82,10 +82,13 @@ def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
     try:
         with store.build_lock(index_dir, wait=wait, command=command or _command_line()):
             store.remove_stale(index_dir)
-            ocr.configure(enabled=use_ocr, max_pages=ocr_pages,
-                          cache_dir=index_dir / ocr.CACHE_FOLDER)
+            # The glossary's pass over the files reads no scans: OCR belongs in the workers
+            # (scanned pages then define no glossary terms).
+            ocr.configure(enabled=False)
             glossary = corpus_glossary.collect(
                 corpus_dir, corpus_glossary.load(store.current_generation(index_dir)))
+            ocr.configure(enabled=use_ocr, max_pages=ocr_pages,
+                          cache_dir=index_dir / ocr.CACHE_FOLDER)
             dictionary = Dictionary(corpus_dir / USERDICT_NAME, glossary.dictionary_terms())
             reason = "" if full else _full_rebuild_reason(index_dir, corpus_dir, dictionary,
                                                           glossary)

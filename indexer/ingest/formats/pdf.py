@@ -137,7 +137,7 @@ def _read_lines(data: bytes, tally: _Tally) -> list[list[_Line]]:
             tally.scanner_marks = [m for i in image_only for line in pages[i]
                                    for m in _SCANNER_MARK.findall(line.text)]
             what = ("scanned PDF" if len(image_only) == count
-                    else f"PDF with {len(image_only)} scanned pages")
+                    else f"PDF with {len(image_only)} scanned page" + ("s" if len(image_only) > 1 else ""))
             ocr.check_allowed(len(image_only), what)
             digest = ocr.content_hash(data)
             for done, index in enumerate(image_only):
@@ -179,13 +179,14 @@ def _recognised_page(pdf: pdfium.PdfDocument, index: int, digest: str,
     return ocr_lines(recognised, index, 72 / ocr.RENDER_DPI)
 
 
-# Punctuation that a Chinese scan sets in a full cell, whatever width the recogniser prints.
-_FULL_CELL = set("，。、；：？！“”‘’（）《》【】,.;:?!()")
-# Punctuation drawn in the left half of its cell: a line ending in one reaches the margin.
-_LEFT_HALF = tuple("，。、；：,.;:")
+# Punctuation that a Chinese scan sets in a full cell, whatever width the recogniser prints
+# (curly quotes are half a cell in the fonts of official documents).
+_FULL_CELL = set("，。、；：？！（）《》【】,.;:?!()")
+# A page number as OCR reads "— 2 —": the dashes often come out as 一 or -.
+_OCR_PAGE_NUMBER = re.compile(r"^[-—–―一~·_\s]*(\d{1,4})[-—–―一~·_\s]*$")
 
 
-def ocr_lines(page: ocr.PageText, number: int, scale: float) -> list[_Line]:
+def ocr_lines(page: ocr.PageText, number_of_page: int, scale: float) -> list[_Line]:
     """A recognised page's lines as the layout rules see a PDF's: in points, y upwards.
 
     A line's size is its character pitch (its width over its characters), which tells a title's
@@ -193,22 +194,47 @@ def ocr_lines(page: ocr.PageText, number: int, scale: float) -> list[_Line]:
     """
     page_height = page.height * scale
     lines = []
-    for found in page.lines:
-        text = tidy(found.text)
-        if not text or _SCANNER_MARK.search(text):
+    for row in _rows(page.lines):
+        pieces = [tidy(found.text) for found in row]
+        text = pieces[0]
+        for before, found, piece in zip(row, row[1:], pieces[1:]):
+            gap = found.x0 - before.x1
+            text += (" " if gap > 0.6 * (found.y1 - found.y0) else "") + piece
+        text = text.strip()
+        number = _OCR_PAGE_NUMBER.match(text)
+        if number:
+            text = f"- {number.group(1)} -"
+        if not any(c.isalnum() for c in text) or _SCANNER_MARK.search(text):
             continue
-        width = (found.x1 - found.x0) * scale
-        units = sum(1.0 if (not c.isascii() or c in _FULL_CELL) else 0.5
+        x0, x1 = row[0].x0, row[-1].x1
+        units = sum(0.5 if (c.isascii() and c not in _FULL_CELL) or c in "“”‘’" else 1.0
                     for c in text if not c.isspace())
-        box_height = (found.y1 - found.y0) * scale
-        size = width / units if units >= 4 else 0.85 * box_height
-        right = found.x1 * scale + (0.5 * size if text.endswith(_LEFT_HALF) else 0)
-        lines.append(_Line(text=text, x0=found.x0 * scale, x1=right,
-                           top=page_height - found.y0 * scale,
-                           bottom=page_height - found.y1 * scale,
-                           height=size, page=number, confidence=found.confidence))
+        box_height = max(found.y1 - found.y0 for found in row) * scale
+        size = (x1 - x0) * scale / units if units >= 4 and len(row) == 1 else 0.85 * box_height
+        lines.append(_Line(text=text, x0=x0 * scale, x1=x1 * scale,
+                           top=page_height - min(found.y0 for found in row) * scale,
+                           bottom=page_height - max(found.y1 for found in row) * scale,
+                           height=size, page=number_of_page, confidence=round(
+                               statistics.fmean(found.confidence for found in row), 4)))
     lines.sort(key=lambda ln: -ln.top)
     return lines
+
+
+def _rows(found: list[ocr.OcrLine]) -> list[list[ocr.OcrLine]]:
+    """Recognised pieces on one height of the page (a signature's name and date, split by a
+    wide gap) as one row, left to right."""
+    rows: list[list[ocr.OcrLine]] = []
+    for piece in sorted(found, key=lambda line: (line.y0 + line.y1) / 2):
+        middle, height = (piece.y0 + piece.y1) / 2, piece.y1 - piece.y0
+        if rows:
+            last = rows[-1]
+            last_middle = statistics.fmean((p.y0 + p.y1) / 2 for p in last)
+            if abs(middle - last_middle) < 0.35 * max(height, last[0].y1 - last[0].y0) \
+                    and all(piece.x0 >= p.x1 or piece.x1 <= p.x0 for p in last):
+                last.append(piece)
+                continue
+        rows.append([piece])
+    return [sorted(row, key=lambda line: line.x0) for row in rows]
 
 
 def _page_lines(textpage: pdfium.PdfTextPage, page: int) -> list[_Line]:
@@ -507,8 +533,10 @@ def _continues(before: _Line, line: _Line, measure: _Measure, title_lines: set[i
     # A full line reaches the right margin; one that stops a character or two short still goes
     # on when it does not end a sentence (a ，or 。 may not start a line, so the character before
     # it moves down with it).
+    # A recognised line's box ends where the ink does: a 。or ” sits in the left half of its cell.
     short_by = (measure.right - before.x1) / em
-    if short_by > (0.5 if before.text.endswith(SENTENCE_END) else 2.5):
+    sentence_end = 0.5 if before.confidence is None else 1.6
+    if short_by > (sentence_end if before.text.endswith(SENTENCE_END) else 2.5):
         return False
     if before.page == line.page and _pitch(before, line) > measure.pitch + 0.6 * em:
         return False
