@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -128,6 +129,23 @@ def recognise(image) -> list[OcrLine]:
                                  float(max(ys)), round(float(confidence), 4)))
     lines.sort(key=lambda line: (line.y0 + line.y1) / 2)
     return lines
+
+
+def rows(found: list[OcrLine]) -> list[list[OcrLine]]:
+    """Recognised pieces on one height of the page (a signature's name and date, split by a
+    wide gap) as one row, left to right."""
+    grouped: list[list[OcrLine]] = []
+    for piece in sorted(found, key=lambda line: (line.y0 + line.y1) / 2):
+        middle, height = (piece.y0 + piece.y1) / 2, piece.y1 - piece.y0
+        if grouped:
+            last = grouped[-1]
+            last_middle = statistics.fmean((p.y0 + p.y1) / 2 for p in last)
+            if abs(middle - last_middle) < 0.35 * max(height, last[0].y1 - last[0].y0) \
+                    and all(piece.x0 >= p.x1 or piece.x1 <= p.x0 for p in last):
+                last.append(piece)
+                continue
+        grouped.append([piece])
+    return [sorted(row, key=lambda line: line.x0) for row in grouped]
 
 
 def page_text(content_hash: str, page: int, render: Callable[[], object]) -> PageText:

@@ -32,9 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared"
-# (file in ../shared/formats, page index): dense body text, a title page, a table-free page.
-FORMAT_PAGES = [("W020121206499335373486.pdf", 4), ("W020121206499335373486.pdf", 8),
-                ("P020260204573316810122.pdf", 1), ("P020260204573316810122.pdf", 6)]
+# (file in ../shared/formats, page index): a standard's page (Latin, symbols, a list), report text.
+FORMAT_PAGES = [("W020121206499335373486.pdf", 4), ("P020260204573316810122.pdf", 1)]
 REPORTS = ["national-reports/1985_1985年中华人民共和国国务院政府工作报告.txt",
            "national-reports/2019_2019年中华人民共和国国务院政府工作报告.txt"]
 TYPESET_CHARS = 900
@@ -164,7 +163,8 @@ def rapidocr(image) -> str:
     """The reader's OCR, lines top to bottom."""
     from indexer.ingest import ocr
 
-    return "\n".join(line.text for line in ocr.recognise(image))
+    return "\n".join(" ".join(piece.text for piece in row)
+                     for row in ocr.rows(ocr.recognise(image)))
 
 
 def tesseract(image) -> str:

@@ -194,7 +194,7 @@ def ocr_lines(page: ocr.PageText, number_of_page: int, scale: float) -> list[_Li
     """
     page_height = page.height * scale
     lines = []
-    for row in _rows(page.lines):
+    for row in ocr.rows(page.lines):
         pieces = [tidy(found.text) for found in row]
         text = pieces[0]
         for before, found, piece in zip(row, row[1:], pieces[1:]):
@@ -218,23 +218,6 @@ def ocr_lines(page: ocr.PageText, number_of_page: int, scale: float) -> list[_Li
                                statistics.fmean(found.confidence for found in row), 4)))
     lines.sort(key=lambda ln: -ln.top)
     return lines
-
-
-def _rows(found: list[ocr.OcrLine]) -> list[list[ocr.OcrLine]]:
-    """Recognised pieces on one height of the page (a signature's name and date, split by a
-    wide gap) as one row, left to right."""
-    rows: list[list[ocr.OcrLine]] = []
-    for piece in sorted(found, key=lambda line: (line.y0 + line.y1) / 2):
-        middle, height = (piece.y0 + piece.y1) / 2, piece.y1 - piece.y0
-        if rows:
-            last = rows[-1]
-            last_middle = statistics.fmean((p.y0 + p.y1) / 2 for p in last)
-            if abs(middle - last_middle) < 0.35 * max(height, last[0].y1 - last[0].y0) \
-                    and all(piece.x0 >= p.x1 or piece.x1 <= p.x0 for p in last):
-                last.append(piece)
-                continue
-        rows.append([piece])
-    return [sorted(row, key=lambda line: line.x0) for row in rows]
 
 
 def _page_lines(textpage: pdfium.PdfTextPage, page: int) -> list[_Line]:
