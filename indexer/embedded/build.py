@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from indexer.features import glossary as corpus_glossary
-from indexer.ingest import ocr
+from indexer.ingest import ocr, readers
 from indexer.embedded import store
 from indexer.analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
 from indexer.ingest.documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
@@ -102,6 +102,8 @@ def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
     except (OSError, LockError) as error:
         raise BuildError(f"build failed, the live index is untouched: {_describe(error)}") \
             from error
+    finally:
+        readers.close_readers()
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
 
@@ -238,6 +240,13 @@ def _add_shard(writer_factory, shard, send) -> None:
     corpus_dir, paths, dictionary, parent = shard
     _die_with_parent(parent)
     use_dictionary(dictionary)  # this process's own, whatever another thread set before fork
+    try:
+        _add_files(writer_factory, corpus_dir, paths, send)
+    finally:
+        readers.close_readers()
+
+
+def _add_files(writer_factory, corpus_dir, paths, send) -> None:
     for number, path in enumerate(paths):
         if number == 1:
             store.pause_for_tests("workers")

@@ -19,6 +19,7 @@ import pickle
 import resource
 import select
 import signal
+import sys
 import time
 import zipfile
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ class Limits:
 
 
 LIMITS = Limits()
+# In a reader's child process: the pid of the process that forked it (its build worker).
+CHILD_OF: int | None = None
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")
@@ -192,6 +195,8 @@ def _receive(fd: int, page_fd: int, on_page) -> bytes | None:
 
 
 def _child(fd: int, page_fd: int, reader: str, data: bytes, source: str) -> None:
+    global CHILD_OF
+    CHILD_OF = os.getppid()
     ocr.progress = lambda done, total: os.write(page_fd, f"{done} {total}\n".encode())
     try:
         _limit_memory()
@@ -232,6 +237,14 @@ def load_reader(reader: str):
             raise DocumentError(f"no reader for {label} files in this version") from None
         raise DocumentError(f"the {label} reader needs the Python package {error.name!r}, "
                             "which is not installed") from None
+
+
+def close_readers() -> None:
+    """Let loaded readers free what they keep between files (msword's LibreOffice)."""
+    for name in ("msword",):
+        module = sys.modules.get(f"indexer.ingest.formats.{name}")
+        if module is not None:
+            module.close()
 
 
 def run_reader(reader: str, data: bytes, source: str) -> Extracted:

@@ -31,9 +31,10 @@ def read(data: bytes, source: str) -> Extracted:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             frames = getattr(image, "n_frames", 1)
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
-        raise DocumentError(f"not a readable image ({error})") from error
+    except UnidentifiedImageError as error:
+        raise DocumentError("damaged image file (its format cannot be decoded)") from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise DocumentError(f"image too large to read (over {MAX_PIXELS:,} pixels)") from error
     except (OSError, ValueError, SyntaxError) as error:
         raise DocumentError(f"damaged image file ({error})") from error
     ocr.check_allowed(frames, "image file" if frames == 1 else f"image file of {frames} pages")
