@@ -1,5 +1,6 @@
 """The readers' limits, for real: a reader that hangs, one that allocates too much, one that dies,
-and a file over the size limit are each a named skip, and the build goes on with the rest.
+and a file over the size limit are each a named skip, and the build goes on with the rest. And
+LibreOffice's converter leaves no folder behind, after a build or a crash.
 
 A test-only reader module (written to tmp_path, registered for ``.probe`` files) does what each
 file's first word asks; the limits are set small for the test and restored after it.
@@ -7,15 +8,20 @@ file's first word asks; the limits are set small for the test and restored after
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
 from indexer.embedded.build import build_index
 from indexer.embedded.engine import SearchEngine
 from indexer.ingest import readers
+from indexer.ingest.formats import msword
 
 PROBE_READER = '''
 import os
@@ -89,3 +95,71 @@ def test_a_reader_that_dies_is_a_named_skip(probe_reader, tmp_path):
 def test_a_file_over_the_size_limit_is_not_read(probe_reader, tmp_path):
     skipped = _build_with(probe_reader, {"big.probe": b"fine " + b"x" * 5000}, tmp_path / "index")
     assert skipped == {"big.probe": "file too large (5,005 bytes, the limit is 4,096)"}
+
+
+# ---------------------------------------------------------------- LibreOffice's converter
+
+needs_libreoffice = pytest.mark.skipif(
+    msword.soffice() is None, reason="LibreOffice (libreoffice-writer-nogui) is not installed")
+
+
+def _converter_folders() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob(f"{msword.FOLDER_PREFIX}*")}
+
+
+@pytest.fixture(scope="module")
+def doc_corpus(tmp_path_factory) -> Path:
+    """Two .doc files LibreOffice makes from DOCX files written here."""
+    import docx
+
+    work = tmp_path_factory.mktemp("doc-sources")
+    corpus = tmp_path_factory.mktemp("doc-corpus")
+    for name, title in (("one", "关于加强档案管理的通知"), ("two", "关于做好防汛工作的通知")):
+        word = docx.Document()
+        word.add_paragraph(title)
+        word.add_paragraph("各单位要高度重视，认真落实。")
+        word.save(work / f"{name}.docx")
+    subprocess.run([msword.soffice(), f"-env:UserInstallation={(work / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "doc", "--outdir", str(corpus),
+                    str(work / "one.docx"), str(work / "two.docx")],
+                   check=True, capture_output=True, timeout=300)
+    return corpus
+
+
+@needs_libreoffice
+@pytest.mark.timeout(600)
+def test_a_build_leaves_no_libreoffice_folders_and_clears_a_crashed_ones(doc_corpus, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid no process has: what a crashed build leaves in a folder's name
+    stale = Path(tempfile.gettempdir()) / f"{msword.FOLDER_PREFIX}{dead.pid}"
+    (stale / "profile").mkdir(parents=True)
+    before = _converter_folders() - {stale.name}
+    summary = build_index(doc_corpus, tmp_path / "index", full=True)
+    assert summary.skipped == []
+    assert summary.documents == 2
+    assert not stale.exists()
+    assert _converter_folders() - before == set()
+
+
+CRASHING_READ = """
+import os, signal, sys
+from pathlib import Path
+from indexer.ingest.documents import read_document
+corpus = Path(sys.argv[1])
+read_document(corpus / "one.doc", corpus)
+print(os.getpid(), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@needs_libreoffice
+@pytest.mark.timeout(600)
+def test_the_converter_of_a_killed_process_removes_its_folder(doc_corpus):
+    crashed = subprocess.run([sys.executable, "-c", CRASHING_READ, str(doc_corpus)],
+                             capture_output=True, text=True, timeout=500)
+    assert crashed.returncode == -9
+    folder = Path(tempfile.gettempdir()) / f"{msword.FOLDER_PREFIX}{crashed.stdout.strip()}"
+    deadline = time.monotonic() + 30  # the converter looks for its owner every second
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not folder.exists()

@@ -182,7 +182,7 @@ def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) ->
             kind, source, detail = message
             if kind == "page":
                 if progress:
-                    progress(done, len(paths), f"{source} · OCR page {detail[0]}/{detail[1]}")
+                    progress(done, len(paths), f"{source} · OCR {detail[0]}/{detail[1]} pages")
                 return
             done += 1
             if kind == "skipped":

@@ -21,7 +21,7 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -66,19 +66,10 @@ class PageText:
     seconds: float = 0.0
 
 
-@dataclass
-class Tally:
-    """Pages recognised for one file, and in how long (the build summary adds them up)."""
-
-    pages: int = 0
-    cached: int = 0
-    seconds: float = 0.0
-    lines: list = field(default_factory=list)
-
-
 SETTINGS = Settings()
 _engine = None
-# Called with (pages done, pages to do) by readers.py's child to tell the build of each page.
+# Set by readers.py in a reader's child: called with (pages done, pages to do) when OCR starts
+# on a file and after each page, to tell the build.
 progress: Callable[[int, int], None] | None = None
 
 

@@ -49,8 +49,9 @@ class Limits:
     seconds: float = 180  # above msword's own 120 s LibreOffice limit
     memory_bytes: int = 3 * 1024 ** 3  # address space a reader may add to what the build maps
     file_bytes: int = 200 * 1024 * 1024
-    # Each page OCR finishes gives the reader this much more time (a 30-page scan takes minutes).
-    seconds_per_ocr_page: float = 120
+    # OCR starting on a file, and each page it finishes, give the reader this much more time (a
+    # page takes ~5 s on two free cores, minutes on a crowded machine; a 30-page scan is long).
+    seconds_per_ocr_page: float = 300
 
 
 LIMITS = Limits()

@@ -40,6 +40,8 @@ def read(data: bytes, source: str) -> Extracted:
     ocr.check_allowed(frames, "image file" if frames == 1 else f"image file of {frames} pages")
     digest = ocr.content_hash(data)
     pages, extracted = [], Extracted(blocks=[])
+    if ocr.progress:
+        ocr.progress(0, frames)
     for number in range(frames):
         def render(number=number):
             try:

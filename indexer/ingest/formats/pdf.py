@@ -140,6 +140,8 @@ def _read_lines(data: bytes, tally: _Tally) -> list[list[_Line]]:
                     else f"PDF with {len(image_only)} scanned page" + ("s" if len(image_only) > 1 else ""))
             ocr.check_allowed(len(image_only), what)
             digest = ocr.content_hash(data)
+            if ocr.progress:
+                ocr.progress(0, len(image_only))
             for done, index in enumerate(image_only):
                 pages[index] = _recognised_page(pdf, index, digest, tally)
                 if ocr.progress:
