@@ -27,7 +27,7 @@ from typing import Callable
 
 from indexer.errors import DocumentError
 
-ENGINE = "rapidocr-onnxruntime 1.4.4 PP-OCRv4"  # part of the cache key: a new model reads anew
+ENGINE = "rapidocr-onnxruntime 1.4.4 PP-OCRv4, red channel"  # part of the cache key: a new model reads anew
 RENDER_DPI = 200  # docs/scans.md: 200 dpi reads as well as 300 at half the time
 DEFAULT_MAX_PAGES = 30  # a longer scan is a named skip unless --ocr-pages allows more
 MIN_CONFIDENCE = 0.5  # lines RapidOCR itself scores lower are noise (specks, seal fragments)
@@ -106,11 +106,17 @@ def engine():
 
 
 def recognise(image) -> list[OcrLine]:
-    """The lines of a page image (PIL image), top to bottom, without low-confidence noise."""
+    """The lines of a page image (PIL image), top to bottom, without low-confidence noise.
+
+    The page is read in its red channel: a red seal stamped over the text (on every signature
+    of a 公文) turns pale there while black and blue ink stay dark. On damaged pages this cut
+    the error rate from 6.9% to 0.7% (docs/scans.md); the price is that red print, such as a
+    red head's 某某文件 line, is not read.
+    """
     import numpy as np
 
-    rgb = np.asarray(image.convert("RGB"))
-    result, _ = engine()(rgb)
+    red = np.asarray(image.convert("RGB").getchannel("R"))
+    result, _ = engine()(np.dstack([red, red, red]))
     lines = []
     for box, text, confidence in result or []:
         xs, ys = [point[0] for point in box], [point[1] for point in box]

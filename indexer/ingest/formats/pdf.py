@@ -16,7 +16,7 @@ import re
 import statistics
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 
@@ -86,11 +86,13 @@ def layout_blocks(pages: list[list[_Line]], kind: str) -> list[Block]:
 
 @dataclass
 class _Tally:
+    """What OCR did for one file: pages recognised (cached ones among them) and in how long."""
+
     pages: int = 0
     cached: int = 0
     seconds: float = 0.0
     image_pages: int = 0
-    scanner_marks: list = None
+    scanner_marks: list[str] = field(default_factory=list)
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -136,8 +138,9 @@ def _read_lines(data: bytes, tally: _Tally) -> list[list[_Line]]:
             tally.image_pages = len(image_only)
             tally.scanner_marks = [m for i in image_only for line in pages[i]
                                    for m in _SCANNER_MARK.findall(line.text)]
+            plural = "s" if len(image_only) > 1 else ""
             what = ("scanned PDF" if len(image_only) == count
-                    else f"PDF with {len(image_only)} scanned page" + ("s" if len(image_only) > 1 else ""))
+                    else f"PDF with {len(image_only)} scanned page{plural}")
             ocr.check_allowed(len(image_only), what)
             digest = ocr.content_hash(data)
             if ocr.progress:
@@ -184,6 +187,10 @@ def _recognised_page(pdf: pdfium.PdfDocument, index: int, digest: str,
 # Punctuation that a Chinese scan sets in a full cell, whatever width the recogniser prints
 # (curly quotes are half a cell in the fonts of official documents).
 _FULL_CELL = set("，。、；：？！（）《》【】,.;:?!()")
+# What the recogniser prints as ASCII next to a hanzi is the full-width mark the page shows.
+_FULL_WIDTH = dict(zip(",;:!?()", "，；：！？（）"))
+_ASCII_PUNCTUATION = re.compile(r"(?<=[\u4e00-\u9fff）”])[,;:!?)]|[,;:!?(](?=[\u4e00-\u9fff（“])"
+                                r"|(?<=[\u4e00-\u9fff])\(|\)(?=[\u4e00-\u9fff])")
 # A page number as OCR reads "— 2 —": the dashes often come out as 一 or -.
 _OCR_PAGE_NUMBER = re.compile(r"^[-—–―一~·_\s]*(\d{1,4})[-—–―一~·_\s]*$")
 
@@ -202,7 +209,7 @@ def ocr_lines(page: ocr.PageText, number_of_page: int, scale: float) -> list[_Li
         for before, found, piece in zip(row, row[1:], pieces[1:]):
             gap = found.x0 - before.x1
             text += (" " if gap > 0.6 * (found.y1 - found.y0) else "") + piece
-        text = text.strip()
+        text = _ASCII_PUNCTUATION.sub(lambda m: _FULL_WIDTH[m.group(0)], text.strip())
         number = _OCR_PAGE_NUMBER.match(text)
         if number:
             text = f"- {number.group(1)} -"
