@@ -16,7 +16,7 @@ from indexer.embedded.engine import SearchEngine
 from indexer.ingest.documents import make_doc_id
 
 SCAN = Path(__file__).resolve().parents[1].parent / "shared" / "formats" / "P020250314601155377209.pdf"
-pytestmark = [pytest.mark.shared,
+pytestmark = [pytest.mark.shared, pytest.mark.timeout(3600),  # 8 pages: ~1 min on 2 free cores
               pytest.mark.skipif(not SCAN.is_file(), reason="needs ../shared/formats")]
 
 TITLE = "农业农村部办公厅关于加力推进农机购置与应用补贴“优机优补”“有进有出”的意见"

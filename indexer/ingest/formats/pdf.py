@@ -138,10 +138,12 @@ def _read_lines(data: bytes, tally: _Tally) -> list[list[_Line]]:
             tally.image_pages = len(image_only)
             tally.scanner_marks = [m for i in image_only for line in pages[i]
                                    for m in _SCANNER_MARK.findall(line.text)]
-            plural = "s" if len(image_only) > 1 else ""
-            what = ("scanned PDF" if len(image_only) == count
-                    else f"PDF with {len(image_only)} scanned page{plural}")
-            ocr.check_allowed(len(image_only), what)
+            if len(image_only) == count:
+                ocr.check_allowed(count, "scanned PDF")
+            else:
+                # A text PDF with a few pages of images (figures, a scanned attachment) keeps its
+                # text pages when OCR is off, and past the page limit only the first are read.
+                image_only = image_only[:ocr.SETTINGS.max_pages] if ocr.SETTINGS.enabled else []
             digest = ocr.content_hash(data)
             if ocr.progress:
                 ocr.progress(0, len(image_only))
