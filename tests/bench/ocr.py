@@ -122,7 +122,7 @@ def damage(image, dpi: int, seed: int):
     red = (225, 40, 40)
     draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=red,
                  width=max(3, dpi // 25))
-    star = [(cx + 0.35 * radius * math.cos(math.radians(90 + k * 144)) * (1 if k % 1 == 0 else 1),
+    star = [(cx + 0.35 * radius * math.cos(math.radians(90 + k * 144)),
              cy - 0.35 * radius * math.sin(math.radians(90 + k * 144))) for k in range(5)]
     draw.polygon(star, fill=red)
     font_path = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"
