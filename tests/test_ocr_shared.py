@@ -46,7 +46,8 @@ def test_title_issuer_and_paragraphs_are_found(scan_index):
     document = engine.document(doc_id)
     assert document["title"] == TITLE
     assert document["issuer"] == "农业农村部办公厅"
-    assert (document["date"], document["year"]) == ("2025-01-24", 2025)  # the 版记's date
+    # The signature's date, under the seal on page 8: 2025年1月23日.
+    assert (document["date"], document["year"]) == ("2025-01-23", 2025)
     assert all(paragraph["ocr"] for paragraph in document["paragraphs"])
     for phrase in ["加力推进农机购置与应用补贴", *PHRASES]:
         hits = engine.search(phrase, mode="exact")["hits"]
