@@ -278,7 +278,8 @@ def _assemble(cleaned: Cleaned, source: str, content_hash: str, declared: dict[s
     return Document(
         doc_id=make_doc_id(source),
         title=title,
-        year=_find_year(title, stem, date, doc_number),
+        year=_find_year(title, stem, parse_date(declared.get("date", "")) or signed or published,
+                        doc_number, date),
         date=date,
         region=_find_region(title, _stem_title(stem) if stem else "",
                             ([issuer] if issuer else []) + texts[:15]),
@@ -459,12 +460,14 @@ def _find_date(lines: list[Line], meta_lines: list[str]) -> str | None:
     return None
 
 
-def _find_year(title: str, stem: str, date: str | None, doc_number: str | None) -> int | None:
-    # A document's year is that of its own date (成文日期, else 发布日期: ``date`` falls back to
-    # it), else the year in its 文号; a year its title names (a notice on next year's holidays)
-    # or its file name only when it has none of these.
-    if date:
-        return int(date[:4])
+def _find_year(title: str, stem: str, own_date: str | None, doc_number: str | None,
+               other_date: str | None) -> int | None:
+    # A document's year is that of its own date (成文日期 as declared or signed, else 发布日期),
+    # else the year in its 文号; a year its title names (a notice on next year's holidays) or
+    # its file name only when it has none of these, and a date found elsewhere in the text
+    # (a report's delivery, a law's last amendment) last.
+    if own_date:
+        return int(own_date[:4])
     number_year = re.search(r"〔(\d{4})〕", doc_number or "")
     if number_year:
         return int(number_year.group(1))
@@ -472,7 +475,7 @@ def _find_year(title: str, stem: str, date: str | None, doc_number: str | None) 
         match = _YEAR.search(nfkc_digits(text))
         if match:
             return int(match.group(1))
-    return None
+    return int(other_date[:4]) if other_date else None
 
 
 PROVINCES = (
