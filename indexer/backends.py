@@ -69,13 +69,21 @@ def open_engine(index_dir: Path | str | None = None, cluster=None) -> SearchBack
 
 def build(corpus_dir: Path, index_dir: Path | None = None, cluster=None, full: bool = False,
           progress=None, wait: bool = False, shards: int = 1, replicas: int = 0,
-          part: tuple[int, int] = (1, 1)) -> BuildSummary:
+          part: tuple[int, int] = (1, 1), use_ocr: bool = True,
+          ocr_pages: int | None = None) -> BuildSummary:
     """Build or update the index of ``corpus_dir`` on the backend the arguments name.
 
-    ``shards``, ``replicas`` and ``part`` apply to a cluster only."""
+    ``shards``, ``replicas`` and ``part`` apply to a cluster only; scans are recognised (OCR)
+    unless ``use_ocr`` is false, at most ``ocr_pages`` pages of one file."""
+    from indexer.ingest import ocr
+    pages = ocr.DEFAULT_MAX_PAGES if ocr_pages is None else ocr_pages
     if cluster is not None:
         from indexer.opensearch.build import build_opensearch
+        # The recognised pages are cached on this machine, beside the local index folder.
+        cache = Path(index_dir) / ocr.CACHE_FOLDER if index_dir is not None else None
+        ocr.configure(enabled=use_ocr, max_pages=pages, cache_dir=cache)
         return build_opensearch(corpus_dir, cluster, full=full, progress=progress,
                                 shards=shards, replicas=replicas, part=part)
     from indexer.embedded.build import build_index
-    return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait)
+    return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait,
+                       use_ocr=use_ocr, ocr_pages=pages)

@@ -20,6 +20,7 @@ from indexer.embedded.engine import SearchEngine
 from indexer.opensearch import connection
 from indexer.relations.validity import STATUSES
 from indexer.relations.similar import similar_passages
+from indexer.ingest.ocr import DEFAULT_MAX_PAGES as DEFAULT_OCR_PAGES
 
 if TYPE_CHECKING:  # the build is imported by the commands that build, not by `search` or `serve`
     from indexer.embedded.build import BuildSummary
@@ -95,14 +96,20 @@ def cli():
 @click.option("--part", metavar="I/N", default=None,
               help="With --opensearch: ingest only slice I of N of the corpus (by path hash), "
                    "so N machines can fill one index.")
-def index(corpus_dir, index_dir, full, wait, quiet, shards, replicas, part, cluster):
+@click.option("--no-ocr", is_flag=True,
+              help="Do not recognise scanned pages and images (such files are skipped).")
+@click.option("--ocr-pages", type=click.IntRange(min=0), default=DEFAULT_OCR_PAGES,
+              show_default=True, help="Most pages of one file to recognise by OCR.")
+def index(corpus_dir, index_dir, full, wait, quiet, shards, replicas, part, no_ocr, ocr_pages,
+          cluster):
     """Build or update the index of a corpus folder."""
     slice_ = parse_part(part)
     if cluster is None and (part or shards != 1 or replicas):
         raise click.UsageError("--shards, --replicas and --part need --opensearch")
     try:
         summary = run_build(corpus_dir, index_dir, full=full, wait=wait, quiet=quiet,
-                            cluster=cluster, shards=shards, replicas=replicas, part=slice_)
+                            cluster=cluster, shards=shards, replicas=replicas, part=slice_,
+                            use_ocr=not no_ocr, ocr_pages=ocr_pages)
     except KeyboardInterrupt:  # before click turns it into a bare "Aborted!"
         click.echo("interrupted: the live index is untouched", err=True)
         sys.exit(130)
@@ -110,7 +117,8 @@ def index(corpus_dir, index_dir, full, wait, quiet, shards, replicas, part, clus
 
 
 def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool = False,
-              quiet: bool = False, cluster=None, **cluster_build) -> BuildSummary:
+              quiet: bool = False, cluster=None, use_ocr: bool = True,
+              ocr_pages: int = DEFAULT_OCR_PAGES, **cluster_build) -> BuildSummary:
     """Build with a progress bar on stderr; shared by ``index`` and ``serve``."""
     bar = None
 
@@ -122,11 +130,11 @@ def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool 
             bar = click.progressbar(length=total, label="indexing", file=sys.stderr,
                                     show_pos=True, item_show_func=lambda s: s)
             bar.__enter__()
-        bar.update(1, source[-40:])
+        bar.update(done - bar.pos, source[-40:])  # OCR pages report without a file done
 
     try:
         return build_index_of(corpus_dir, index_dir, cluster, full=full, progress=progress,
-                              wait=wait, **cluster_build)
+                              wait=wait, use_ocr=use_ocr, ocr_pages=ocr_pages, **cluster_build)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -140,9 +148,20 @@ def describe_build(summary: BuildSummary) -> str:
     if summary.mode == "incremental":
         lines.append(f"  added {summary.added}, changed {summary.changed}, "
                      f"removed {summary.removed}, unchanged {summary.unchanged}")
+    if summary.ocr_pages:
+        lines.append(describe_ocr(summary))
     for skipped in summary.skipped:
         lines.append(f"  skipped {skipped['source']}: {skipped['reason']}")
     return "\n".join(lines)
+
+
+def describe_ocr(summary: BuildSummary) -> str:
+    """The summary's OCR line: pages recognised, in how long, and how many the cache held."""
+    recognised = summary.ocr_pages - summary.ocr_cached
+    line = f"  OCR: {recognised} pages recognised in {summary.ocr_seconds:.1f} s"
+    if summary.ocr_cached:
+        line += f", {summary.ocr_cached} taken from the OCR cache"
+    return line
 
 
 @cli.command()

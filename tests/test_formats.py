@@ -124,7 +124,7 @@ def test_unsupported_zip_bombs_and_broken_files_are_skipped_with_named_reasons(t
     limit = "over the 268,435,456-byte limit (a ZIP bomb?)"
     assert summary.skipped == [
         {"source": "a.xls", "reason": "unsupported format: .xls"},
-        {"source": "b.jpg", "reason": "unsupported format: .jpg"},
+        {"source": "b.jpg", "reason": "damaged image file (its format cannot be decoded)"},
         {"source": "bomb.docx", "reason": f"DOCX file would unpack to 314,572,808 bytes in 2 parts, {limit}"},
         {"source": "bomb.ofd", "reason": f"OFD file would unpack to 314,572,810 bytes in 2 parts, {limit}"},
         {"source": "cut.ofd", "reason": "damaged OFD file (broken ZIP archive: File is not a zip file)"},

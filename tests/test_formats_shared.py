@@ -57,17 +57,17 @@ EXPECTED = {
 }
 SKIPPED = [
     {"source": "GMT0031-2014.pdf",
-     "reason": "PDF text layer is garbage (unmapped or private-use glyphs); OCR is not supported"},
+     "reason": "PDF text layer is garbage (unmapped or private-use glyphs)"},
     {"source": "MANIFEST.tsv", "reason": "unsupported format: .tsv"},
     {"source": "P020250314601155377209.pdf",
-     "reason": "scanned PDF: the text layer holds only the scanner's mark (扫描全能王创建); OCR is not supported"},
+     "reason": "scanned PDF: needs OCR, which is off (--no-ocr)"},  # tests/test_ocr_shared.py
 ]
 
 
 @pytest.fixture(scope="module")
 def formats_index(tmp_path_factory):
     index = tmp_path_factory.mktemp("formats") / "ix"
-    summary = build_index(FORMATS, index, procs=2)
+    summary = build_index(FORMATS, index, procs=2, use_ocr=False)
     return summary, SearchEngine(index)
 
 

@@ -141,7 +141,7 @@ def test_pdf_of_drawings_only_counts_as_a_scan(tmp_path):
         sheet.showPage()
     sheet.save()
     assert refusal(pdf, (tmp_path / "scan.pdf").read_bytes(), "scan.pdf") == \
-        "scanned PDF without a text layer; OCR is not supported"
+        "PDF without text (no text layer and no page images)"
 
 
 def test_pdf_over_the_page_limit_is_refused_unread(tmp_path):

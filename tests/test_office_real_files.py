@@ -83,18 +83,19 @@ def test_pdf_standard_title_headers_and_page_numbers():
     assert_clean("W020121206499335373486.pdf")
 
 
-def test_scanned_pdf_is_refused_with_its_reason():
+def test_scanned_pdf_without_ocr_is_refused_with_its_reason(monkeypatch):
+    from indexer.ingest import ocr
+
+    monkeypatch.setattr(ocr.SETTINGS, "enabled", False)  # tests/test_ocr_shared.py reads it
     with pytest.raises(DocumentError) as error:
         blocks("P020250314601155377209.pdf")
-    assert error.value.reason == ("scanned PDF: the text layer holds only the scanner's mark "
-                                  "(扫描全能王创建); OCR is not supported")
+    assert error.value.reason == "scanned PDF: needs OCR, which is off (--no-ocr)"
 
 
 def test_garbled_pdf_is_refused_with_its_reason():
     with pytest.raises(DocumentError) as error:
         blocks("GMT0031-2014.pdf")
-    assert error.value.reason == ("PDF text layer is garbage (unmapped or private-use glyphs); "
-                                  "OCR is not supported")
+    assert error.value.reason == "PDF text layer is garbage (unmapped or private-use glyphs)"
 
 
 # --- DOCX ------------------------------------------------------------------------------------

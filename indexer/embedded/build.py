@@ -25,6 +25,7 @@ from whoosh.index import LockError
 
 from indexer.features import glossary as corpus_glossary
 from indexer.relations import graph as relations_graph
+from indexer.ingest import ocr, readers
 from indexer.embedded import store
 from indexer.embedded.dictionaries import (COMPILED_DICTIONARY_NAME, USERDICT_NAME,  # noqa: F401
                                            generation_dictionary)
@@ -53,6 +54,9 @@ class BuildSummary:
     unchanged: int = 0
     skipped: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    ocr_pages: int = 0  # pages recognised by OCR, cached ones included
+    ocr_cached: int = 0  # of those, pages the OCR cache held (recognised by an earlier build)
+    ocr_seconds: float = 0.0  # time the others took, summed over the workers
     generation: str = ""
     finished_at: str = ""
 
@@ -63,9 +67,13 @@ class BuildSummary:
 
 def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
                 progress: Progress | None = None, procs: int | None = None,
-                wait: bool = False, command: str | None = None) -> BuildSummary:
+                wait: bool = False, command: str | None = None, use_ocr: bool = True,
+                ocr_pages: int = ocr.DEFAULT_MAX_PAGES) -> BuildSummary:
     """Bring the index in ``index_dir`` up to date with ``corpus_dir`` and return a summary.
 
+    Scanned pages are recognised (OCR) unless ``use_ocr`` is false, at most ``ocr_pages`` of one
+    file, with their text cached in ``index_dir/ocr-cache`` for later builds. ``progress`` is
+    called after each file, and with ``source`` naming the page while OCR works on one.
     Raises BuildLockedError when another build runs (unless ``wait``), BuildError for a file
     system failure (permission, disk full); in every case the live index is left as it was.
     """
@@ -76,8 +84,13 @@ def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
     try:
         with store.build_lock(index_dir, wait=wait, command=command or _command_line()):
             store.remove_stale(index_dir)
+            # The glossary's pass over the files reads no scans: OCR belongs in the workers
+            # (scanned pages then define no glossary terms).
+            ocr.configure(enabled=False)
             glossary = corpus_glossary.collect(
                 corpus_dir, corpus_glossary.load(store.current_generation(index_dir)))
+            ocr.configure(enabled=use_ocr, max_pages=ocr_pages,
+                          cache_dir=index_dir / ocr.CACHE_FOLDER)
             dictionary = Dictionary(corpus_dir / USERDICT_NAME, glossary.dictionary_terms())
             reason = "" if full else _full_rebuild_reason(index_dir, corpus_dir, dictionary,
                                                           glossary)
@@ -91,6 +104,8 @@ def build_index(corpus_dir: Path, index_dir: Path, full: bool = False,
     except (OSError, LockError) as error:
         raise BuildError(f"build failed, the live index is untouched: {_describe(error)}") \
             from error
+    finally:
+        readers.close_readers()
     summary.seconds = round(time.monotonic() - started, 2)
     return summary
 
@@ -159,12 +174,17 @@ def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) ->
         def on_message(message):
             nonlocal done
             kind, source, detail = message
+            if kind == "page":
+                if progress:
+                    progress(done, len(paths), f"{source} · OCR {detail[0]}/{detail[1]} pages")
+                return
             done += 1
             if kind == "skipped":
                 summary.skipped.append({"source": source, "reason": detail})
             else:
                 summary.added += 1
-                summary.paragraphs += detail
+                summary.paragraphs += detail[0]
+                _count_ocr(summary, *detail[1:])
             if progress:
                 progress(done, len(paths), source)
 
@@ -215,17 +235,33 @@ def _add_shard(writer_factory, shard, send) -> None:
     corpus_dir, paths, dictionary, parent = shard
     _die_with_parent(parent)
     use_dictionary(dictionary)  # this process's own, whatever another thread set before fork
+    try:
+        _add_files(writer_factory, corpus_dir, paths, send)
+    finally:
+        readers.close_readers()
+
+
+def _add_files(writer_factory, corpus_dir, paths, send) -> None:
     for number, path in enumerate(paths):
         if number == 1:
             store.pause_for_tests("workers")
         source = path.relative_to(corpus_dir).as_posix()
         skipped = BuildSummary()
-        document = _read_or_skip(path, corpus_dir, skipped)
+        document = _read_or_skip(path, corpus_dir, skipped,
+                                 lambda done, total, source=source:
+                                 send(("page", source, (done, total))))
         if document is None:
             send(("skipped", source, skipped.skipped[0]["reason"]))
             continue
         _add_document(writer_factory(), document)
-        send(("added", source, len(document.paragraphs)))
+        send(("added", source, (len(document.paragraphs), document.ocr_pages,
+                                document.ocr_cached, document.ocr_seconds)))
+
+
+def _count_ocr(summary: BuildSummary, pages: int, cached: int, seconds: float) -> None:
+    summary.ocr_pages += pages
+    summary.ocr_cached += cached
+    summary.ocr_seconds = round(summary.ocr_seconds + seconds, 2)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -286,6 +322,7 @@ def _apply_changes(corpus_dir, index_dir, dictionary, glossary, summary, live, p
                 continue
             _add_document(writer, document)
             summary.paragraphs += len(document.paragraphs)
+            _count_ocr(summary, document.ocr_pages, document.ocr_cached, document.ocr_seconds)
             if previous is None:
                 summary.added += 1
             else:
@@ -321,9 +358,10 @@ def _publish(index_dir: Path, folder: Path) -> None:
 
 # ---------------------------------------------------------------- records
 
-def _read_or_skip(path: Path, corpus_dir: Path, summary: BuildSummary) -> Document | None:
+def _read_or_skip(path: Path, corpus_dir: Path, summary: BuildSummary,
+                  on_page=None) -> Document | None:
     try:
-        return read_document(path, corpus_dir)
+        return read_document(path, corpus_dir, on_page)
     except DocumentError as error:
         skipped = Skipped(path.relative_to(corpus_dir).as_posix(), error.reason)
     except OSError as error:
@@ -354,11 +392,12 @@ def _add_document(writer, document: Document) -> None:
         source_name=document.source_name,
         chars=sum(len(p.text) for p in document.paragraphs), **year)
     for paragraph in document.paragraphs:
+        recognised = {"ocr": True, "confidence": paragraph.confidence} if paragraph.ocr else {}
         writer.add_document(
             key=f"{document.doc_id}:{paragraph.para}", kind=KIND_PARAGRAPH,
             doc_id=document.doc_id, para=paragraph.para, title=document.title,
             section=paragraph.section, text=paragraph.text,
-            heading=paragraph.heading, level=paragraph.level, **year)
+            heading=paragraph.heading, level=paragraph.level, **recognised, **year)
 
 
 def _write_meta(writer, corpus_dir, dictionary, glossary, summary, update) -> None:

@@ -354,6 +354,8 @@ class SearchEngine:
             paragraph = {"para": stored["para"], "section": stored.get("section", ""),
                          "text": stored["text"], "heading": bool(stored.get("heading")),
                          "level": stored.get("level") or 0}
+            if stored.get("ocr"):
+                paragraph.update(ocr=True, confidence=stored.get("confidence"))
             if parsed is not None:
                 paragraph["html"] = highlight(stored["text"], parsed if docnum in marked else None,
                                               is_hit=docnum in hits)

@@ -16,7 +16,7 @@ from whoosh.system import pack_uint
 
 from indexer.analysis import cached_word_spans, word_analyzer, word_spans
 
-SCHEMA_VERSION = "7"  # 6: posting arrays beside each segment; 7: grams only there (grams.py)
+SCHEMA_VERSION = "8"  # 6: posting arrays beside each segment; 7: grams only there (grams.py); 8: ocr
 
 KIND_PARAGRAPH = "p"
 KIND_DOCUMENT = "d"
@@ -81,4 +81,6 @@ def make_schema() -> fields.Schema:
         paragraphs=fields.STORED(),
         chars=fields.STORED(),  # characters of the document's paragraphs (trends per 10,000)
         meta=fields.STORED(),
+        ocr=fields.STORED(),  # on paragraphs recognised from an image: True
+        confidence=fields.STORED(),  # and the recogniser's confidence for them
     )

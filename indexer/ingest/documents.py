@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -46,6 +46,9 @@ class Document:
     doc_number: str | None = None  # 发文字号, with 〔〕 brackets
     published: str | None = None  # 发布日期 (ISO), where the page declares it
     source_name: str | None = None  # the page's ContentSource / 信息来源
+    ocr_pages: int = 0  # pages of the file recognised by OCR (cached ones included)
+    ocr_cached: int = 0  # of those, pages the OCR cache held
+    ocr_seconds: float = 0.0  # time OCR took on the others
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,11 @@ def make_doc_id(relative_path: str) -> str:
     return f"{slug}-{digest}" if slug else digest
 
 
-def read_document(path: Path, corpus_dir: Path) -> Document:
-    """Read one corpus file into a Document; raises DocumentError when it cannot be used."""
+def read_document(path: Path, corpus_dir: Path, on_page=None) -> Document:
+    """Read one corpus file into a Document; raises DocumentError when it cannot be used.
+
+    ``on_page(done, total)`` hears of each page OCR recognises.
+    """
     path, corpus_dir = Path(path), Path(corpus_dir)
     try:
         source = path.relative_to(corpus_dir).as_posix()
@@ -157,7 +163,8 @@ def read_document(path: Path, corpus_dir: Path) -> Document:
         raise DocumentError(readers.unsupported_reason(path.name))
     if reader == "text":
         return build_document(decode_bytes(data), source, content_hash)
-    return build_from_extracted(readers.extract(reader, data, source), source, content_hash)
+    return build_from_extracted(readers.extract(reader, data, source, on_page), source,
+                                content_hash)
 
 
 def read_corpus(corpus_dir: Path) -> Iterator[Document | Skipped]:
@@ -191,8 +198,33 @@ def build_from_extracted(extracted: Extracted, source: str, content_hash: str) -
     # The signature date of a 公文 stands alone on its line, which cleanup files away as a
     # metadata line: the official metadata reads the blocks as the reader gave them.
     raw = [block.text for block in blocks]
-    return _assemble(clean_paragraphs([_encode(block) for block in blocks]), source, content_hash,
-                     declared, raw, from_text=False)
+    document = _assemble(clean_paragraphs([_encode(block) for block in blocks]), source,
+                         content_hash, declared, raw, from_text=False)
+    if not extracted.ocr_pages:
+        return document
+    return replace(document, paragraphs=_mark_recognised(document.paragraphs, blocks),
+                   ocr_pages=extracted.ocr_pages, ocr_cached=extracted.ocr_cached,
+                   ocr_seconds=extracted.ocr_seconds)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _mark_recognised(paragraphs: tuple[Paragraph, ...], blocks: list[Block]) -> tuple[Paragraph, ...]:
+    # Cleanup may split, trim or merge a reader's blocks: a paragraph is recognised text when
+    # it lies inside a recognised block (or one lies inside it), with that block's confidence.
+    recognised = [(_compact(block.text), block.confidence) for block in blocks
+                  if block.confidence is not None]
+    marked = []
+    for paragraph in paragraphs:
+        text = _compact(paragraph.text)
+        confidence = next((conf for block, conf in recognised
+                           if text and (text in block or (len(block) >= 4 and block in text))),
+                          None)
+        marked.append(paragraph if confidence is None
+                      else replace(paragraph, ocr=True, confidence=confidence))
+    return tuple(marked)
 
 
 def _encode(block: Block) -> str:
@@ -241,10 +273,13 @@ def _assemble(cleaned: Cleaned, source: str, content_hash: str, declared: dict[s
     date = (parse_date(declared.get("date", "")) or (found or signed if from_text else signed or found)
             or published)
     issuer = declared.get("issuer") or official.issuer
+    doc_number = (officialmeta.canonical_doc_number(declared["doc_number"])
+                  if declared.get("doc_number") else None) or official.doc_number
     return Document(
         doc_id=make_doc_id(source),
         title=title,
-        year=_find_year(title, stem, date),
+        year=_find_year(title, stem, parse_date(declared.get("date", "")) or signed or published,
+                        doc_number, date),
         date=date,
         region=_find_region(title, _stem_title(stem) if stem else "",
                             ([issuer] if issuer else []) + texts[:15]),
@@ -252,8 +287,7 @@ def _assemble(cleaned: Cleaned, source: str, content_hash: str, declared: dict[s
         content_hash=content_hash,
         paragraphs=tuple(paragraphs),
         issuer=issuer,
-        doc_number=(officialmeta.canonical_doc_number(declared["doc_number"])
-                    if declared.get("doc_number") else None) or official.doc_number,
+        doc_number=doc_number,
         published=published,
         source_name=declared.get("source_name"),
     )
@@ -426,12 +460,22 @@ def _find_date(lines: list[Line], meta_lines: list[str]) -> str | None:
     return None
 
 
-def _find_year(title: str, stem: str, date: str | None) -> int | None:
+def _find_year(title: str, stem: str, own_date: str | None, doc_number: str | None,
+               other_date: str | None) -> int | None:
+    # A document's year is that of its own date (成文日期 as declared or signed, else 发布日期),
+    # else the year in its 文号; a year its title names (a notice on next year's holidays) or
+    # its file name only when it has none of these, and a date found elsewhere in the text
+    # (a report's delivery, a law's last amendment) last.
+    if own_date:
+        return int(own_date[:4])
+    number_year = re.search(r"〔(\d{4})〕", doc_number or "")
+    if number_year:
+        return int(number_year.group(1))
     for text in (title, stem):
         match = _YEAR.search(nfkc_digits(text))
         if match:
             return int(match.group(1))
-    return int(date[:4]) if date else None
+    return int(other_date[:4]) if other_date else None
 
 
 PROVINCES = (

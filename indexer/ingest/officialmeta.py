@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BRACKETS = "〔〕[]［］()（）【】"
-_OPEN, _CLOSE = "〔\\[［(（【", "〕\\]］)）】"
+_BRACKETS = "〔〕[]［］()（）【】﹝﹞"
+# ﹝﹞ (small tortoise-shell brackets) stand in for 〔〕 in many Word files: 厅字﹝2019﹞33号.
+_OPEN, _CLOSE = "〔\\[［(（【﹝", "〕\\]］)）】﹞"
 DOC_NUMBER = re.compile(
     rf"([\u4e00-\u9fff]{{1,12}})\s*[{_OPEN}]\s*((?:19|20)\d{{2}})\s*[{_CLOSE}]\s*第?\s*(\d{{1,5}})\s*号")
 ORDER_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,10}令)\s*第\s*(\d{1,5})\s*号")
@@ -23,6 +24,8 @@ _SIGNATURE_ORGAN = re.compile(rf"^[\u4e00-\u9fff　 ]{{2,30}}{_ORGAN_END}$")
 _DATE_TEXT = r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)"
 _DATE_LINE = re.compile(rf"^\s*{_DATE_TEXT}\s*$")
 _ORGAN_AND_DATE = re.compile(rf"^\s*(\S.{{1,30}}?{_ORGAN_END})\s*({_DATE_TEXT})\s*$")
+# The 版记's last line: the office that printed it and when (农业农村部办公厅 2025年1月24日印发).
+_PRINTED = re.compile(rf"^\s*(\S.{{1,30}}?{_ORGAN_END})\s*({_DATE_TEXT})\s*印发\s*$")
 _HEAD_LINES = 10
 _TAIL_LINES = 12
 
@@ -91,6 +94,11 @@ def _signature(lines: list[str]) -> tuple[str | None, str | None]:
             before = tail[index - 1] if index else ""
             organ = _squeeze(before) if _SIGNATURE_ORGAN.match(before) else None
             return organ, line
+    # No legible signature (a seal over it in a scan): the 版记's printing date is the nearest.
+    for line in reversed(tail):
+        printed = _PRINTED.match(line)
+        if printed:
+            return _squeeze(printed.group(1)), printed.group(2)
     return None, None
 
 

@@ -24,6 +24,8 @@ class Paragraph:
     section: str
     heading: bool
     level: int
+    ocr: bool = False  # recognised from an image, so it may hold misread characters
+    confidence: float | None = None  # the recogniser's mean confidence for its lines (OCR only)
 
 
 @dataclass

@@ -33,6 +33,7 @@ class Block:
     text: str
     kind: str = BODY
     level: int = 0  # for headings that a style declares: 1 = top level; 0 = unknown
+    confidence: float | None = None  # recognised from an image (OCR): its lines' mean confidence
 
 
 @dataclass
@@ -41,6 +42,9 @@ class Extracted:
 
     blocks: list[Block]
     meta: dict[str, str] = field(default_factory=dict)
+    ocr_pages: int = 0  # pages recognised by OCR for this file (cached ones included)
+    ocr_cached: int = 0  # of those, pages the OCR cache already held
+    ocr_seconds: float = 0.0  # time spent recognising the others
 
 
 # A DOCX or OFD is a ZIP: its members may unpack to no more than this (a ZIP bomb stops here).

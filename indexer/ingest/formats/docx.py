@@ -26,8 +26,11 @@ _SDT, _CUSTOM_XML = qn("w:sdt"), qn("w:customXml")
 # "Heading 2", "heading 2", "标题 2" (Word's Chinese UI), "Title", "标题".
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"^(?:title|标题)$", re.IGNORECASE)
-# A full-width indent after a sentence inside one paragraph: the start of the next paragraph.
-_INLINE_PARAGRAPH = re.compile(r"(?<=[。！？；：])[\u3000\u00a0 ]{2,}")
+# A full-width indent inside one paragraph after a sentence, or before an outline number (一、
+# after a heading that has no full stop, （一） after 一、…): the start of the next paragraph.
+_INLINE_PARAGRAPH = re.compile(
+    r"(?<=[。！？；：])[\u3000\u00a0 ]{2,}|[\u3000\u00a0 ]{2,}(?=[一二三四五六七八九十百]{1,3}[、．]"
+    r"|[（(][一二三四五六七八九十百]{1,3}[）)]|第[一二三四五六七八九十百零〇\d]{1,4}[章节条])")
 _MAX_TITLE_LINES = 3
 _ROW = -1  # the level _body_blocks gives a table row
 

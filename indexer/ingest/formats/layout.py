@@ -36,6 +36,12 @@ _OUTLINE_LABEL = re.compile(
     r"^(第[一二三四五六七八九十百千零〇两\d]+[编章节条](?:之[一二三四五六七八九十]+)?)[ \t\u3000\u00a0]+(?=\S)")
 _SPLIT_NUMBER = re.compile(r"(?<=\d\.) (?=\d)")  # "7. 3.4", "0. 35 mm": a gap a PDF put in a number
 
+# An organ's name (财政部, 农业农村部, 国务院办公厅); a line of only these, set apart by spaces, is
+# the issuers' line of a joint document (its title's first line, or its signature).
+ORGAN = r"[\u4e00-\u9fff]{1,20}?(?:院|委|会|府|厅|室|局|部|署|行|处|办|中心|中央|公司)"
+ORGANS_ONLY = re.compile(rf"^{ORGAN}(?:[ \t\u3000\u00a0]+{ORGAN})+$")
+_GAPS = re.compile(r"[ \t\u3000\u00a0]+")
+
 SENTENCE_END = tuple("。！？；：…”’」』）)!?;:")
 
 # Where a new paragraph starts whatever the layout says: 一、 （一） 1. 1、 （1） 第X章/条/节, 附件.
@@ -46,7 +52,7 @@ HEADING_START = re.compile(
 )
 
 # 国发〔2014〕43号, 国令第707号: the document number line near a title, never part of it.
-DOC_NUMBER = re.compile(r"[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号|第\s*\d+\s*号$")
+DOC_NUMBER = re.compile(r"[〔\[［(（﹝【]\s*\d{4}\s*[〕\]］)）﹞】]\s*\d+\s*号|第\s*\d+\s*号$")
 # Lines a 公文 or an attachment sets above its title: 附件1：, 附件, the document number.
 ABOVE_TITLE = re.compile(rf"^附件\s*\d*\s*[：:]?$|{DOC_NUMBER.pattern}")
 
@@ -59,10 +65,12 @@ def fold_radicals(text: str) -> str:
 def tidy(text: str) -> str:
     """One line or paragraph as clean text: radicals folded, invisible characters and layout spaces gone.
 
-    The space after a leading 第X章 / 第X条 label stays (one ASCII space): it is what tells the
+    A line of organ names keeps one space between the names. The space after a leading 第X章 / 第X条 label stays (one ASCII space): it is what tells the
     sectioning in ``documents.py`` that "第一章 总则" is a chapter heading and not a sentence.
     """
     text = fold_radicals(text).translate(_INVISIBLE).strip()
+    if ORGANS_ONLY.match(text):  # 财政部　　农业农村部: two names, one space between them
+        return _GAPS.sub(" ", text)
     label = _OUTLINE_LABEL.match(text)
     head = label.group(1) + " " if label else ""
     text = _LAYOUT_SPACE.sub("", text[label.end():] if label else text)
