@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 
@@ -32,6 +33,24 @@ def test_credentials_are_taken_out_of_the_url():
     assert PASSWORD not in repr(cluster) and API_KEY not in repr(cluster)
     assert cluster.scrub(f"failed: https://reader:{PASSWORD}@x:1 with {API_KEY}") == \
         "failed: https://x:1 with ***"
+
+
+def test_tls_basic_auth_and_api_keys_reach_the_client(tmp_path):
+    """What opensearch-py's connection is configured with (its own objects, no request made)."""
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("-----BEGIN CERTIFICATE-----\n", encoding="ascii")
+    secured = Cluster(f"https://reader:{PASSWORD}@search.example.org:9200",
+                      ca_file=str(ca_file)).client().transport.connection_pool.connection
+    assert (secured.host, secured.use_ssl) == ("https://search.example.org:9200", True)
+    assert secured.pool.ca_certs == str(ca_file) and secured.pool.cert_reqs == "CERT_REQUIRED"
+    assert secured.headers["authorization"] == "Basic " + base64.b64encode(
+        f"reader:{PASSWORD}".encode()).decode()
+    keyed = Cluster("https://search.example.org:9200", api_key=API_KEY,
+                    verify_certs=False).client().transport.connection_pool.connection
+    assert keyed.headers["authorization"] == f"ApiKey {API_KEY}"
+    assert keyed.pool.cert_reqs == "CERT_NONE"
+    plain = Cluster("http://127.0.0.1:9200").client().transport.connection_pool.connection
+    assert plain.use_ssl is False and "authorization" not in plain.headers
 
 
 def test_bad_names_and_urls_are_refused_without_echoing_a_password():

@@ -138,7 +138,9 @@ def test_the_same_hits_for_every_query_of_the_list(backends, capsys):
             years = [h["year"] or 0 for h in clustered.search(query, **options)["hits"]]
             assert years == sorted(years, reverse=True), label
     with capsys.disabled():
-        print(f"\nparity: {len(queries)} queries, identical hit sets; top-10 overlap mean "
+        stats = embedded.stats()
+        print(f"\nparity corpus: {stats['documents']} documents, {stats['paragraphs']} paragraphs")
+        print(f"parity: {len(queries)} queries, identical hit sets; top-10 overlap mean "
               f"{sum(overlaps) / len(overlaps):.3f}, min {min(overlaps):.2f}, "
               f"{sum(o == 1 for o in overlaps)}/{len(overlaps)} identical")
 
@@ -205,3 +207,29 @@ def test_export_rows_are_identical(backends):
         key = lambda row: sorted(row.items())  # noqa: E731
         assert sorted(theirs, key=key) == sorted(ours, key=key)
         assert [r["group"] for r in theirs] == [r["group"] for r in ours]
+
+
+def test_the_web_pages_and_json_api_answer_the_same(backends, tmp_path):
+    """The real Flask app over each backend: the JSON API and the CSV export agree."""
+    from webapp import create_app
+    embedded, clustered, corpus = backends
+    apps = [create_app({"INDEX_DIR": str(embedded.index_dir), "CORPUS_DIR": str(corpus),
+                        "PAGE_SIZE": 10, "OPENSEARCH": cluster})
+            for cluster in (None, clustered.cluster)]
+    ours, theirs = (app.test_client() for app in apps)
+    for path in ("/api/search?q=乡村振兴&per_page=100", "/api/search?q=鄉村振興&sort=date&per_page=100",
+                 "/api/search?q=双碳&per_page=100"):
+        a, b = ours.get(path).get_json(), theirs.get(path).get_json()
+        assert 0 < b["total"] == a["total"] <= 100, path  # every hit on the one page
+        key = lambda hit: (hit["doc_id"], hit["para"], hit["snippet"], hit["group"])  # noqa: E731
+        assert sorted(map(key, b["hits"])) == sorted(map(key, a["hits"])), path
+    doc_id = embedded.documents()[0]["doc_id"]
+    assert theirs.get(f"/api/doc/{doc_id}").get_json() == ours.get(f"/api/doc/{doc_id}").get_json()
+    a, b = ours.get("/api/stats").get_json(), theirs.get("/api/stats").get_json()
+    assert (b["documents"], b["paragraphs"]) == (a["documents"], a["paragraphs"])
+    csv_a = ours.get("/api/search/export?q=乡村振兴&format=csv").get_data(as_text=True)
+    csv_b = theirs.get("/api/search/export?q=乡村振兴&format=csv").get_data(as_text=True)
+    assert sorted(csv_b.splitlines()) == sorted(csv_a.splitlines())
+    for path in (f"/search?q=乡村振兴", f"/doc/{doc_id}?q=发展", "/trends?q=乡村振兴"):
+        page = theirs.get(path)
+        assert page.status_code == 200, path

@@ -193,3 +193,50 @@ def test_search_answers_throughout_a_full_rebuild(tmp_path, cluster):
     assert set(totals) <= {40, 80}
     assert totals[0] == 40 and totals[-1] == 80
     assert totals == sorted(totals)  # once the new index answers, the old one never does again
+
+
+def test_an_incremental_part_updates_only_its_own_slice(tmp_path, cluster):
+    corpus = tmp_path / "corpus"
+    names = [f"2024_文件{n:02}.txt" for n in range(10)]
+    for number, name in enumerate(names):
+        _write(corpus, name, f"2024年文件{number}", ["旧的表述。"])
+    build(corpus, cluster=cluster)
+    for number, name in enumerate(names):
+        _write(corpus, name, f"2024年文件{number}", ["新的表述。"])
+    mine = [n for n in names if in_part(n, (1, 2))]
+    summary = build(corpus, cluster=cluster, part=(1, 2))
+    assert (summary.mode, summary.changed, summary.unchanged) == ("incremental", len(mine), 0)
+    engine = open_engine(cluster=cluster)
+    assert engine.search("新的表述", mode="exact")["total"] == len(mine)
+    assert engine.search("旧的表述", mode="exact")["total"] == len(names) - len(mine)
+    build(corpus, cluster=cluster, part=(2, 2))
+    time.sleep(1.1)
+    assert engine.search("新的表述", mode="exact")["total"] == len(names)
+    assert engine.search("旧的表述", mode="exact")["total"] == 0
+
+
+def test_a_build_the_cluster_refuses_fails_clearly_and_keeps_the_live_index(tmp_path, cluster,
+                                                                             capsys):
+    """The cluster blocks index creation (as a full disk or an operator would): the build
+    fails with one line, the alias stays on the complete index, search still answers."""
+    from indexer.cli import main
+    corpus = tmp_path / "corpus"
+    _write(corpus, "2020_甲.txt", "2020年甲报告", ["推进海绵城市建设。"])
+    build(corpus, cluster=cluster)
+    live = _alias_target(cluster)
+    client = cluster.client()
+    block = {"persistent": {"cluster.blocks.create_index": True}}
+    client.cluster.put_settings(body=block)
+    try:
+        with pytest.raises(SystemExit) as exit_status:
+            main(["index", "--corpus", str(corpus), "--full", "-q", "--opensearch",
+                  ",".join(cluster.hosts), "--os-index", cluster.index])
+    finally:
+        client.cluster.put_settings(body={"persistent": {"cluster.blocks.create_index": None}})
+    assert exit_status.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: build failed, the alias still names the last complete index: "
+                          "OpenSearch answered 403")
+    assert _alias_target(cluster) == live
+    assert len(_paragraphs_with(open_engine(cluster=cluster), "海绵城市")) == 1

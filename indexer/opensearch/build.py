@@ -116,6 +116,7 @@ class Builder:
         """Build (full or incremental), publish, and return what was done."""
         from opensearchpy.exceptions import (ConnectionError as ClusterConnectionError,
                                              ConnectionTimeout, TransportError)
+        from opensearchpy.helpers import BulkIndexError
         if not self.corpus_dir.is_dir():
             raise BuildError(f"corpus folder not found: {self.corpus_dir}")
         number, count = self.part
@@ -132,6 +133,12 @@ class Builder:
             raise BuildError(self.cluster.scrub(
                 "build failed, the alias still names the last complete index: OpenSearch "
                 f"answered {error.status_code} {error.error}")) from None
+        except BulkIndexError as error:  # records refused after the retries
+            first = (error.errors or [{}])[0]
+            reason = next(iter(first.values()), {}).get("error", first) if first else ""
+            raise BuildError(self.cluster.scrub(
+                "build failed, the alias still names the last complete index: the cluster "
+                f"refused {len(error.errors)} records (first: {reason})")) from None
         summary.seconds = round(time.monotonic() - started, 2)
         return summary
 
@@ -345,7 +352,6 @@ class Builder:
             self._send_files(live, [(o, p, s) for o, p, s, _ in pending], sent)
             summary.skipped = sent.skipped
             summary.paragraphs += sent.paragraphs
-            added_sources = {s for _, _, s, previous in pending if previous is None}
             skipped_sources = {s["source"] for s in sent.skipped}
             for _, _, source, previous in pending:
                 if source in skipped_sources:
@@ -354,7 +360,6 @@ class Builder:
                     summary.added += 1
                 else:
                     summary.changed += 1
-            del added_sources
         summary.documents = summary.added + summary.changed + summary.unchanged
         if summary.added or summary.changed or summary.removed:
             self._write_meta(live, dictionary, glossary, summary,

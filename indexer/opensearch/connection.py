@@ -82,10 +82,10 @@ class Cluster:
         from opensearchpy import OpenSearch
 
         options = {"timeout": REQUEST_TIMEOUT, "max_retries": 3, "retry_on_timeout": True}
-        if self.username is not None:
-            options["http_auth"] = (self.username, self.password or "")
-        if self.api_key:
+        if self.api_key:  # an API key is the credential, whatever user the URL names
             options["headers"] = {"Authorization": f"ApiKey {self.api_key}"}
+        elif self.username is not None:
+            options["http_auth"] = (self.username, self.password or "")
         if any(host.startswith("https") for host in self.hosts):
             options.update(use_ssl=True, verify_certs=self.verify_certs,
                            ssl_show_warn=self.verify_certs)
