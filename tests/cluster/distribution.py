@@ -108,7 +108,7 @@ def fetch() -> None:
     """Download the zip and the modules' jars into the local Maven repository (once; Maven caches them)."""
     for artifact in (ZIP_ARTIFACT, *(a for module in ADDED_MODULES for a in module.artifacts)):
         if not m2_path(artifact).is_file():
-            subprocess.run(["mvn", "-q", "dependency:get", f"-Dartifact={artifact}",
+            subprocess.run(["mvn", "-B", "-q", "dependency:get", f"-Dartifact={artifact}",
                             f"-Dmaven.repo.local={maven_repository()}", "-Dtransitive=false"], check=True, stdout=sys.stderr)
 
 

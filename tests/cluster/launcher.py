@@ -59,6 +59,17 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
+def port_in_use(port: int) -> bool:
+    """Whether something already listens on (or holds) the loopback ``port``."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def java_home() -> Path:
     """The Java installation the nodes run on: ``$JAVA_HOME``, else the ``java`` on the PATH."""
     if os.environ.get("JAVA_HOME"):
@@ -191,6 +202,11 @@ bootstrap.memory_lock: false
         node = self.nodes[index]
         if self.is_alive(node):
             return
+        # Another cluster on these ports would answer the health checks in this one's place.
+        busy = [port for port in (node.http_port, node.transport_port) if port_in_use(port)]
+        if busy:
+            raise ClusterError(f"{node.name}: port {busy[0]} is already in use (another cluster? "
+                               "`python -m tests.cluster status`, or choose other ports)")
         self._configure(node)
         folder = Path(node.folder)
         environment = dict(os.environ, OPENSEARCH_PATH_CONF=str(folder / "config"), HOME=str(folder),
