@@ -103,6 +103,10 @@ class OpenSearchEngine:
             status = error.status_code if isinstance(error.status_code, int) else 0
             if status in (429, 502, 503, 504) or status == 0:
                 raise self.cluster.unavailable(error) from None
+            if status == 500 and error.error == "search_phase_execution_exception":
+                # Every copy of a shard was out of reach (a node just died, its replica not yet
+                # promoted): the cluster is briefly unavailable, not broken — a 503, try again.
+                raise self.cluster.unavailable(error) from None
             raise PolicySearchError(self.cluster.scrub(
                 f"OpenSearch answered {error.status_code}: {error.error}")) from None
 
