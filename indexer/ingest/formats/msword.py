@@ -6,8 +6,9 @@ file and the DOCX reader reads the result: field results without field codes, no
 revisions. WPS also saves WordML, HTML or RTF under these names, and a .doc is sometimes a
 DOCX; the bytes, not the name, decide how LibreOffice is told to open it.
 
-Each conversion runs with its worker's own LibreOffice profile (parallel workers never share
-one), an ASCII file name and a timeout.
+Each conversion runs with its process's own LibreOffice profile (parallel workers never share
+one), an ASCII file name and a timeout. A build reads every file in a fresh reader process
+(readers.py), so there each .doc/.wps pays for a new profile, removed by ``release()``.
 """
 
 from __future__ import annotations
@@ -68,13 +69,21 @@ def _profile_dir() -> Path:
     """This process and thread's own LibreOffice profile, made on first use and removed at exit.
 
     LibreOffice locks its profile, so two conversions never share one; reusing it within a
-    worker saves the ~3 s LibreOffice spends creating a fresh profile.
+    process saves the seconds LibreOffice spends creating a fresh profile (a build's reader
+    processes read one file each, so they do not).
     """
     key = (os.getpid(), threading.get_ident())
     if key not in _profiles:
         _profiles[key] = Path(tempfile.mkdtemp(prefix="policy-search-libreoffice-"))
         atexit.register(shutil.rmtree, _profiles[key], True)
     return _profiles[key]
+
+
+def release() -> None:
+    """Remove the LibreOffice profiles this process made: a reader process ends with
+    ``os._exit``, which runs no atexit handler (readers.py calls this before it)."""
+    for key in [key for key in _profiles if key[0] == os.getpid()]:
+        shutil.rmtree(_profiles.pop(key), ignore_errors=True)
 
 
 def _convert_to_docx(source_file: Path, work_dir: Path) -> Path:
