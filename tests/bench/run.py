@@ -392,7 +392,7 @@ def render_report(result: dict) -> str:
                   + f" → the faster stock run / engine: {stock['ratio']:.1f}× wall"
                   + (f", {stock['cpu_ratio']:.1f}× CPU" if stock.get("cpu_ratio") else "")
                   + f" (load average {[round(x, 2) for x in stock['load_average']]})", ""]
-    lines += ["| target (issue 12) | measured | target | met |", "|---|---:|---:|:---:|"]
+    lines += ["| target | measured | target | met |", "|---|---:|---:|:---:|"]
     for target in result["targets"]:
         mark = "—" if target["met"] is None else ("✓" if target["met"] else "✗")
         sign = "≥" if target["higher_is_better"] else "≤"
