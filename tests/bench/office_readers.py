@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -46,7 +47,8 @@ def _as_a_build_reads(data: bytes, name: str, repeat: int):
 def real_files(folder: Path, repeat: int) -> None:
     """One line per file, then totals per reader (of the median times)."""
     totals: dict[str, list[float]] = {}
-    profiles_before = set(Path(tempfile.gettempdir()).glob(PROFILES))
+    private = tempfile.mkdtemp(prefix="office-readers-")
+    tempfile.tempdir = private  # the reader processes' temporary folders go here, counted below
     print(f"{'file':<34} {'pages':>5} {'median s':>8} {'slowest':>8}  result")
     for path in sorted(folder.iterdir()):
         reader = READERS.get(path.suffix.lower())
@@ -66,8 +68,10 @@ def real_files(folder: Path, repeat: int) -> None:
         per_page = f", {pages / seconds:6.0f} pages/s" if pages else ""
         print(f"{name:<7} {files} files in {seconds:6.3f} s: {files / seconds:7.2f} files/s"
               f"{per_page}, {blocks / seconds:7.0f} blocks/s")
-    left = set(Path(tempfile.gettempdir()).glob(PROFILES)) - profiles_before
-    print(f"LibreOffice profiles the reader processes left in {tempfile.gettempdir()}: {len(left)}")
+    left = list(Path(private).glob(PROFILES))
+    print(f"LibreOffice profiles the reader processes left behind: {len(left)}")
+    tempfile.tempdir = None
+    shutil.rmtree(private, ignore_errors=True)
 
 
 def long_pdf(pages: int) -> None:
