@@ -335,8 +335,10 @@ def render_report(result: dict) -> str:
                  f"| {fmt(overall['scan']['p50_ms'])} | {fmt(overall['scan']['p95_ms'])} | "
                  f"| {ratio(overall['engine']['p50_ms'], overall['fts5']['p50_ms'])} "
                  f"| {ratio(overall['engine']['p50_ms'], overall['scan']['p50_ms'])} |")
-    lines += ["", "ms; p50/p95/max over every query × repeat, warm (the first call of each query is "
-              "'cold p50'); hits = mean total. Engine words mode also matches paragraphs holding all "
+    lines += ["", "ms; p50/p95/max over every query × repeat, warm (the first call of each query in "
+              "this process is 'cold p50': the classes run in the order above, so the exact-mode "
+              "phrases find their hits cached by the policy class — first calls are the fresh-"
+              "process table below); hits = mean total. Engine words mode also matches paragraphs holding all "
               "jieba words of a term, the baselines only literal ones; the engine and the scan fold "
               "traditional script to simplified, FTS5 does not. FTS5 answers terms under 3 "
               "characters with LIKE (full scan, no bm25/snippet() when no term is ≥ 3 characters).", ""]
