@@ -19,7 +19,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jieba
 import numpy as np
 import opencc
 
@@ -34,8 +33,28 @@ from whoosh.analysis import Filter, Token, Tokenizer
 ANALYSIS_VERSION = "5"
 PURE_JIEBA_ENV = "POLICY_SEARCH_PURE_JIEBA"  # set to 1 to segment without the jieba-rs accelerator
 
-jieba.setLogLevel(60)
 _T2S = opencc.OpenCC("t2s.json")
+
+
+def _jieba_module():
+    """jieba, imported on first use: a search process given a compiled dictionary never needs
+    it (its import alone costs a search server a tenth of its start, pkg_resources included)."""
+    import jieba
+    jieba.setLogLevel(60)
+    return jieba
+
+
+@lru_cache(maxsize=None)
+def jieba_version() -> str:
+    """The installed jieba's version (part of every dictionary's fingerprint), without importing it."""
+    from importlib.metadata import version
+    return version("jieba")
+
+
+# rjieba builds a default segmenter (its whole dictionary) when imported; the first
+# accelerator takes that one instead of building a second.
+_rjieba_default = [getattr(rjieba, "_DEFAULT_JIEBA", None)] if rjieba is not None else []
+_rjieba_default_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------- normalisation
@@ -218,7 +237,7 @@ class Dictionary:
             self.files.append(extra_userdict)
         self.extra_words = tuple(extra_words)
         digest = hashlib.sha256(ANALYSIS_VERSION.encode())
-        digest.update(jieba.__version__.encode())
+        digest.update(jieba_version().encode())
         for path in self.files:
             digest.update(path.read_bytes())
         if self.extra_words:
@@ -226,9 +245,9 @@ class Dictionary:
         self.fingerprint = digest.hexdigest()[:16]
         glossary = [f"glossary ({len(self.extra_words)} terms)"] if self.extra_words else []
         self.description = " + ".join(
-            ["jieba " + jieba.__version__] + [p.name for p in self.files] + glossary
+            ["jieba " + jieba_version()] + [p.name for p in self.files] + glossary
         ) + f" (analysis v{ANALYSIS_VERSION}, {self.fingerprint})"
-        self._jieba = jieba.Tokenizer()
+        self._tokenizer = None  # jieba's, made on first use (see _jieba_module)
         self._fast = None
         self._lock = threading.RLock()
         self._ready = False
@@ -236,6 +255,14 @@ class Dictionary:
         self._short_words: frozenset[str] | None = None  # from a compiled file, see below
         self._compiled = compiled
         self._sub_words: dict[str, tuple[tuple[str, int], ...]] = {}
+
+    @property
+    def _jieba(self):
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    self._tokenizer = _jieba_module().Tokenizer()
+        return self._tokenizer
 
     def _ensure_loaded(self) -> None:
         if self._ready:
@@ -269,9 +296,10 @@ class Dictionary:
     def _added_words(self) -> list[tuple[str, int, str]]:
         """(word, frequency jieba settled on, tag) of every word the files and glossary add."""
         added = []
+        userdict_line = _jieba_module().re_userdict
         for path in self.files:
             for line in path.read_text(encoding="utf-8-sig").splitlines():
-                match = jieba.re_userdict.match(line.strip())
+                match = userdict_line.match(line.strip())
                 if match and match.group(1):
                     word = match.group(1).strip()
                     added.append((word, self._jieba.FREQ.get(word, 0),
@@ -309,7 +337,9 @@ class Dictionary:
 
     @staticmethod
     def _accelerator(added):
-        fast = rjieba.Jieba()
+        with _rjieba_default_lock:
+            fast = _rjieba_default.pop() if _rjieba_default else None
+        fast = fast if fast is not None else rjieba.Jieba()
         for word, frequency, tag in added:
             fast.add_word(word, frequency, tag)
         return fast

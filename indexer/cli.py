@@ -7,14 +7,17 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from indexer.features import export
 from indexer.embedded import store
-from indexer.embedded.build import BuildSummary, build_index
 from indexer.errors import PolicySearchError
 from indexer.embedded.engine import SearchEngine
+
+if TYPE_CHECKING:  # the build is imported by the commands that build, not by `search` or `serve`
+    from indexer.embedded.build import BuildSummary
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = os.path.join("var", "index")
@@ -68,6 +71,7 @@ def run_build(corpus_dir: Path, index_dir: Path, full: bool = False, wait: bool 
         bar.update(1, source[-40:])
 
     try:
+        from indexer.embedded.build import build_index
         return build_index(corpus_dir, index_dir, full=full, progress=progress, wait=wait)
     finally:
         if bar is not None:
@@ -336,14 +340,19 @@ def compare(a_id, b_id, index_dir, as_json):
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
-def serve(corpus_dir, index_dir, host, port, threads):
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Requests computed at once: threads in all, shared out among the workers.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes sharing the port (default: one per core, at most 8).")
+def serve(corpus_dir, index_dir, host, port, threads, workers):
     """Serve the web front end (production server); builds the index first if there is none."""
     if store.current_generation(index_dir) is None:
         click.echo(f"no index in {index_dir} yet: building it from {corpus_dir}", err=True)
         click.echo(describe_build(run_build(corpus_dir, index_dir)), err=True)
     from webapp.server import run  # the web layer is only loaded by this command
-    run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads)
+    from webapp.prefork import default_workers
+    run(corpus_dir=corpus_dir, index_dir=index_dir, host=host, port=port, threads=threads,
+        workers=workers or default_workers())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -244,3 +244,31 @@ def test_a_search_process_never_loads_jiebas_own_dictionary(tmp_path):
                                capture_output=True, text=True, check=True)
     assert completed.stdout.split() == ["培育<mark>专精特新</mark><mark>企业</mark>，全面推进乡村振兴。",
                                         "False"]
+
+
+def test_a_server_process_imports_neither_jieba_nor_the_build(tmp_path):
+    """The web server's start pays for neither jieba (with pkg_resources) nor the build and
+    its format readers: they load on first use, which a search process never makes."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "2024_某市_政府工作报告.txt").write_text(
+        "2024年某市政府工作报告\n\n培育专精特新企业，全面推进乡村振兴。\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index")
+    script = ("import sys; import indexer.cli; from webapp import create_app; "
+              "app = create_app({'INDEX_DIR': sys.argv[1], 'CORPUS_DIR': 'corpus', "
+              "'PAGE_SIZE': 10, 'REINDEX_TOKEN': 'x' * 32}); "
+              "print(app.test_client().get('/api/search?q=专精特新').get_json()['total'], "
+              "*[m in sys.modules for m in ('jieba', 'pkg_resources', 'indexer.embedded.build', "
+              "'indexer.ingest.documents', 'indexer.ingest.formats')])")
+    completed = subprocess.run([sys.executable, "-c", script, str(tmp_path / "index")],
+                               capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["1", "False", "False", "False", "False", "False"]
+
+
+def test_the_fingerprint_names_the_installed_jieba_without_importing_it():
+    """The version read from the package metadata is jieba's own ``__version__`` (so the
+    fingerprints of existing indexes are unchanged), and the dictionary says it."""
+    from indexer.analysis import jieba_version
+    import jieba
+    assert jieba_version() == jieba.__version__ == "0.42.1"
+    assert Dictionary().description.startswith("jieba 0.42.1 + policy_terms.txt (analysis v5, ")

@@ -25,6 +25,8 @@ from whoosh.index import LockError
 
 from indexer.features import glossary as corpus_glossary
 from indexer.embedded import store
+from indexer.embedded.dictionaries import (COMPILED_DICTIONARY_NAME, USERDICT_NAME,  # noqa: F401
+                                           generation_dictionary)
 from indexer.analysis import ANALYSIS_VERSION, Dictionary, use_dictionary
 from indexer.ingest.documents import Document, DocumentError, Skipped, iter_corpus_files, read_document
 from indexer.errors import BuildError
@@ -32,8 +34,6 @@ from indexer.embedded.schema import (KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH, M
                      SCHEMA_VERSION, make_schema)
 from indexer.embedded.writer import FastSegmentWriter, build_parallel, commit_with_segments, open_writer
 
-USERDICT_NAME = "userdict.txt"
-COMPILED_DICTIONARY_NAME = "dictionary.json"  # what searching needs of it (Dictionary.save_compiled)
 Progress = Callable[[int, int, str], None]
 
 
@@ -115,14 +115,6 @@ def read_meta(generation: Path) -> dict:
     with ix.searcher() as searcher:
         stored = searcher.document(key=META_KEY)
     return (stored or {}).get("meta", {})
-
-
-def generation_dictionary(generation: Path) -> Dictionary:
-    """The dictionary a generation was built with (its copies of the corpus user dictionary
-    and glossary)."""
-    terms = corpus_glossary.load(generation).dictionary_terms()
-    return Dictionary(Path(generation) / USERDICT_NAME, terms,
-                      compiled=Path(generation) / COMPILED_DICTIONARY_NAME)
 
 
 # ---------------------------------------------------------------- full and incremental

@@ -25,7 +25,7 @@ from whoosh import query as wq
 from indexer.search import expansion
 from indexer.embedded import store
 from indexer.analysis import active_dictionary, normalize, use_dictionary
-from indexer.embedded.build import generation_dictionary
+from indexer.embedded.dictionaries import generation_dictionary
 from indexer.embedded.matching import Postings, facet_counts, match
 from indexer.errors import IndexVersionError, PolicySearchError, QueryError
 from indexer.search.query import ParsedQuery, parse_query
@@ -183,6 +183,27 @@ class SearchEngine:
         except Exception:  # noqa: BLE001 - reported, then left to the requests
             logging.getLogger(__name__).exception("warming up the index in %s failed",
                                                   self.index_dir)
+
+    def preload(self) -> None:
+        """Load the live generation's dictionary, index description and document records,
+        leaving no file open.
+
+        A server that forks worker processes calls this first, so the workers share what it
+        loaded; each then opens its own searchers (Whoosh file objects must not cross a fork).
+        Never raises, like ``warm_up``.
+        """
+        try:
+            _, dictionary = self._index(store.require_generation(self.index_dir))
+            use_dictionary(dictionary)
+            dictionary.cut("预热")
+            self.documents()  # the document records, read once for every worker
+        except PolicySearchError:
+            pass
+        except Exception:  # noqa: BLE001 - reported, then left to the workers
+            logging.getLogger(__name__).exception("preloading the index in %s failed",
+                                                  self.index_dir)
+        finally:
+            self.close()  # this thread's searcher: its files must not be inherited
 
     def close(self) -> None:
         """Close this thread's searcher."""

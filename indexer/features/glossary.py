@@ -24,11 +24,13 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from indexer.search import abbreviations as abbreviation_lists
 from indexer.analysis import fold, literal_query_form
-from indexer.ingest.documents import Document, iter_corpus_files, read_document
-from indexer.ingest.outline import SECTION_SEPARATOR
+
+if TYPE_CHECKING:  # the readers are imported when a build collects, not by a search process
+    from indexer.ingest.documents import Document
 
 GLOSSARY_FILE = "glossary.json"
 GLOSSARY_VERSION = 1
@@ -96,6 +98,7 @@ def is_term(term: str) -> bool:
 
 def extract(document: Document) -> list[Entry]:
     """Every definition in one document, in paragraph order."""
+    from indexer.ingest.outline import SECTION_SEPARATOR
     entries: list[Entry] = []
     in_section = False
     current: Entry | None = None
@@ -258,6 +261,7 @@ def collect(corpus_dir: Path, previous: Glossary | None = None) -> Glossary:
     """The glossary of every file in ``corpus_dir``; files whose content hash ``previous``
     already knows are not read again, and files that cannot be read define nothing (the
     build reports them)."""
+    from indexer.ingest.documents import iter_corpus_files, read_document
     corpus_dir = Path(corpus_dir)
     known = previous.files if previous is not None else {}
     files = {}
