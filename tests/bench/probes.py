@@ -142,6 +142,25 @@ def probe_first_calls(index_dir: str, queries_file: str) -> dict:
             "rss_file_kb": vm_status_kb("RssFile"), "load_average": os.getloadavg()}
 
 
+def server_memory(pid: int) -> dict:
+    """Memory of a server and every process under it (the workers of ``serve``), from
+    /proc/<pid>/smaps_rollup: proportional set sizes, so pages the processes share (the mapped
+    posting arrays, what a worker inherited from the supervisor) count once in the sums."""
+    pids, found = [pid], {"Pss:": 0, "Pss_Anon:": 0, "Pss_File:": 0, "Rss:": 0}
+    for current in pids:
+        try:
+            with open(f"/proc/{current}/task/{current}/children", encoding="ascii") as children:
+                pids += [int(child) for child in children.read().split()]
+            with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
+                for line in rollup:
+                    if line.split()[0] in found:
+                        found[line.split()[0]] += int(line.split()[1])
+        except OSError:
+            continue
+    return {"VmRSS": found["Pss:"], "RssAnon": found["Pss_Anon:"], "RssFile": found["Pss_File:"],
+            "processes": len(pids), "rss_sum_kb": found["Rss:"]}
+
+
 def probe_http_first_calls(index_dir: str, queries_file: str, threads: int = 8) -> dict:
     """Start `policy-search serve` (8 threads), time launch → first answer, then send every
     query once over /api/search from ``threads`` clients at a time; the server's RSS after."""
@@ -194,17 +213,17 @@ def probe_http_first_calls(index_dir: str, queries_file: str, threads: int = 8) 
 
             with ThreadPoolExecutor(threads) as pool:
                 answers = list(pool.map(timed, queries))
-            with open(f"/proc/{server.pid}/status", encoding="ascii") as status:
-                memory = {line.split(":")[0]: int(line.split()[1]) for line in status
-                          if line.startswith(("VmRSS:", "RssAnon:", "RssFile:"))}
+            memory = server_memory(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
     return {"start_to_first_answer_seconds": start_seconds,
             "first_ms": [ms for ms, _ in answers],
             "statuses": sorted({status for _, status in answers}),
-            "server_rss_kb": memory["VmRSS"], "server_rss_anon_kb": memory.get("RssAnon", 0),
-            "server_rss_file_kb": memory.get("RssFile", 0), "load_average": os.getloadavg()}
+            # proportional set sizes summed over the server's processes (see server_memory)
+            "server_rss_kb": memory["VmRSS"], "server_rss_anon_kb": memory["RssAnon"],
+            "server_rss_file_kb": memory["RssFile"], "server_processes": memory["processes"],
+            "load_average": os.getloadavg()}
 
 
 def main(argv: list[str]) -> int:
