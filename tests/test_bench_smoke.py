@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.probes import READY_QUERY, fresh_groups
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 CLASSES = ("policy", "common", "single_char", "multi_word", "exact", "substring")
@@ -47,10 +49,30 @@ def test_benchmark_quick_run_writes_every_number(tmp_path):
         "document_query_p95_ms", "document_p95_ms", "server_rss_mb", "start_s", "build_s",
         "stock_ratio"}
     assert all(t["met"] is not None for t in result["targets"]), result["targets"]
-    queries = sum(len(v) for v in result["queries_by_class"].values())
-    assert len(result["first_calls"]["first_ms"]) == len(result["http"]["first_ms"]) == queries
-    assert result["http"]["statuses"] == [200]
+    # each text a first call once per process: words mode in one, exact mode in another
+    exact = set(result["queries_by_class"]["exact"])
+    words = {q for name, texts in result["queries_by_class"].items() if name != "exact"
+             for q in texts} - {READY_QUERY}
+    for probe in ("first_calls", "http"):
+        assert len(result[probe]["first_ms"]) == result[probe]["queries"] == len(words)
+        assert len(result[probe]["exact"]["first_ms"]) == result[probe]["exact"]["queries"] \
+            == len(exact)
+    assert result["http"]["statuses"] == result["http"]["exact"]["statuses"] == [200]
     stock = result["stock"]
+    assert [run["procs"] for run in stock["stock_runs"]] == [1, 2]
+    assert stock["stock"]["seconds"] == min(run["seconds"] for run in stock["stock_runs"])
+    for run in (stock["engine"], *stock["stock_runs"]):
+        assert run["cpu_seconds"] > 0
     assert stock["engine"]["paragraphs"] == stock["stock"]["paragraphs"] \
         == result["index"]["paragraphs"]
+    recall = result["recall"]
+    assert recall["expected_paragraphs"] > 0
     assert result["machine"]["git_commit"]
+
+
+def test_each_text_is_a_first_call_once_per_process():
+    queries = [("乡村振兴", "words"), ("乡村振兴", "exact"), ("发展", "words"),
+               ("乡村振兴", "words"), ("人民政府", "words"), ("“一带一路”", "exact")]
+    assert fresh_groups(queries) == {
+        "words": [("乡村振兴", "words"), ("发展", "words")],
+        "exact": [("乡村振兴", "exact"), ("“一带一路”", "exact")]}

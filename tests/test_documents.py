@@ -6,6 +6,9 @@ import codecs
 import hashlib
 import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -190,14 +193,30 @@ def test_bad_files_are_skipped_and_the_rest_is_read(tmp_path):
     ]
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores file permissions")
+READ_CORPUS = ("import sys; from indexer.ingest.documents import read_corpus; "
+               "print([(type(r).__name__, r.source, getattr(r, 'reason', '')) "
+               "for r in read_corpus(sys.argv[1])])")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 def test_unreadable_file_is_skipped(tmp_path):
+    # Root ignores file modes, so the reading process runs without the capabilities that let it.
+    prefix = ()
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv to drop root's permission override")
+        prefix = ("setpriv", "--bounding-set=-dac_override,-dac_read_search")
     locked = write(tmp_path / "locked.txt", REPORT)
+    write(tmp_path / "open.txt", REPORT)
     locked.chmod(0)
     try:
-        assert list(read_corpus(tmp_path)) == [Skipped("locked.txt", "unreadable: Permission denied")]
+        done = subprocess.run([*prefix, sys.executable, "-c", READ_CORPUS, str(tmp_path)],
+                              capture_output=True, text=True, check=False)
     finally:
         locked.chmod(0o644)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == ("[('Skipped', 'locked.txt', 'unreadable: Permission denied'), "
+                           "('Document', 'open.txt', '')]\n")
 
 
 def test_dangling_symlink_is_skipped_not_raised(tmp_path):

@@ -95,6 +95,8 @@ def test_official_metadata_and_a_known_paragraph(formats_index, name):
 
 def test_document_number_found_with_any_brackets(formats_index):
     _, engine = formats_index
-    for typed in ("路卫发[2011]76号", "路卫发(2011)76号", "国发（2014）43号", "国函［2018］159号"):
+    for typed, source in (("路卫发[2011]76号", "n.ofd"), ("路卫发(2011)76号", "n.ofd"),
+                          ("国发（2014）43号", "content_9023.docx"),
+                          ("国函［2018］159号", "content_5354222.htm")):
         hits = engine.search(typed, mode="exact")["hits"]
-        assert len({hit["doc_id"] for hit in hits}) == 1, typed
+        assert {engine.document(hit["doc_id"])["source"] for hit in hits} == {source}, typed

@@ -173,3 +173,14 @@ def test_doc_attachment_marker_then_title_then_articles():
     assert other[:2] == [Block("附件："), Block("上海保险专业中介机构合规管理暂行办法", TITLE)]
     assert other[5] == Block("保险专业中介机构的分支机构，包括分公司和营业部。")
     assert_clean("W020130807611240932815.doc")
+
+
+@needs_libreoffice
+def test_a_doc_read_as_a_build_reads_it_leaves_no_libreoffice_profile(tmp_path, monkeypatch):
+    # A build reads each file in a forked reader process, which ends without atexit handlers.
+    from indexer.ingest import readers
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    data = (FORMATS / "P020160512332786654009.doc").read_bytes()
+    extracted = readers.extract("msword", data, "P020160512332786654009.doc")
+    assert [block.text for block in extracted.blocks][-1] == "2021年5月21日"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -11,8 +11,7 @@ from whoosh.searching import Searcher
 
 from indexer import SearchEngine, build_index
 from indexer.embedded import matching
-from indexer.analysis import literal_form
-from indexer.search.query import LITERAL_BONUS, TITLE_BOOST, parse_query
+from indexer.search.query import LITERAL_BONUS, TITLE_BOOST
 
 PARAGRAPHS = [
     "乡村振兴扎实推进，乡村振兴示范带建设加快，乡村面貌持续改善。",
@@ -44,30 +43,43 @@ def plain_bm25f(monkeypatch):
     monkeypatch.setattr(matching, "LEAD_LIFT", 0.0)
 
 
-QUERIES = ["乡村振兴", "发展", "粮食", "营商环境 改革", "乡村 发展", "的", "推进"]
+# Every record of the two reports by (year, paragraph number), as written above: the title
+# line, the heading (both heading lines) and the body in file order.
+TEXTS = {(year, para): text for year in (2023, 2024) for para, text in enumerate(
+    [f"{year}年乡村振兴工作报告", "一、乡村振兴", *(PARAGRAPHS if year == 2023 else PARAGRAPHS[::-1])],
+    start=1)}
+HEADING_LINES = (1, 2)
+
+# Each query written out by hand: its terms as (literal, jieba words), every term required,
+# and the paragraphs holding all of them, as (year, paragraph number).
+QUERIES = {
+    "乡村振兴": ([("乡村振兴", ("乡村振兴",))],
+                 [(2023, 1), (2023, 2), (2023, 3), (2023, 4), (2024, 1), (2024, 2), (2024, 8), (2024, 9)]),
+    "发展": ([("发展", ("发展",))], [(2023, 5), (2023, 6), (2023, 8), (2024, 4), (2024, 6), (2024, 7)]),
+    "粮食": ([("粮食", ("粮食",))], [(2023, 7), (2024, 5)]),
+    "营商环境 改革": ([("营商环境", ("营商环境",)), ("改革", ("改革",))], [(2023, 9), (2024, 3)]),
+    "乡村 发展": ([("乡村", ("乡村",)), ("发展", ("发展",))], []),
+    "的": ([("的", ("的",))], []),
+    "推进": ([("推进", ("推进",))], [(2023, 3), (2023, 4), (2023, 8), (2024, 4), (2024, 8), (2024, 9)]),
+}
 
 
 def _reference(engine, query):
     """By hand, per hit (document number): its literal bonus and its word score (Whoosh's own
-    BM25F of each query word in text and title + the literal TF), and the searcher used."""
+    BM25F of each query word in text and title + the literal TF), and the searcher used. The
+    terms, words and hits are the table's; only the BM25 arithmetic is computed."""
     # Whoosh's BM25F with the engine's constants (B is lowered from Whoosh's default 0.75)
     searcher = Searcher(engine.searcher().reader(), weighting=BM25F(B=matching.B, K1=matching.K1),
                         closereader=False)
     reader = searcher.reader()
-    paragraphs = {n: literal_form(fields["text"])[0] for n, fields in reader.iter_docs()
-                  if fields.get("kind") == "p"}
-    parsed = parse_query(query)
-    hits = set(paragraphs)
-    for group in parsed.groups:
-        found = set()
-        for term in group:
-            found |= {n for n, text in paragraphs.items() if term.literal in text}
-            found |= set(searcher.docs_for_query(wq.And([wq.Term("text", w) for w in term.words])))
-        hits &= found
-    bonus = {n: LITERAL_BONUS * sum(term.literal in paragraphs[n] for term in parsed.terms)
-             for n in hits}
-    words = {n: _literal_tf(searcher, query, n) for n in hits}
-    for word in dict.fromkeys(parsed.tokens):
+    numbers = {(fields["year"], fields["para"]): n for n, fields in reader.iter_docs()
+               if fields.get("kind") == "p"}
+    assert sorted(numbers) == sorted(TEXTS)
+    terms, expected = QUERIES[query]
+    bonus = {numbers[key]: LITERAL_BONUS * sum(literal in TEXTS[key] for literal, _ in terms)
+             for key in expected}
+    words = {numbers[key]: _literal_tf(searcher, terms, key, numbers[key]) for key in expected}
+    for word in dict.fromkeys(word for _, term_words in terms for word in term_words):
         for field, boost in (("text", 1.0), ("title", TITLE_BOOST)):
             results = searcher.search(wq.Term(field, word), limit=None)
             for i in range(len(results)):
@@ -87,6 +99,7 @@ def test_scores_equal_whoosh_bm25f(engine, query, plain_bm25f):
     literal term + Whoosh's own BM25F of each query word in text and title + the literal TF."""
     ours = engine.search(query, per_page=100)
     bonus, words, searcher = _reference(engine, query)
+    assert sorted((h["year"], h["para"]) for h in ours["hits"]) == QUERIES[query][1]
     mine = {(h["doc_id"], h["para"]): h["score"] for h in ours["hits"]}
     assert ours["total"] == len(words) == len(mine)
     assert mine == pytest.approx(_keyed(searcher.reader(), {n: bonus[n] + words[n] for n in words}),
@@ -102,15 +115,15 @@ def test_priors_scale_the_word_score(engine, query):
     ours = engine.search(query, per_page=100)
     bonus, words, searcher = _reference(engine, query)
     reader = searcher.reader()
-    terms = list(dict.fromkeys(term.literal for term in parse_query(query).terms))
+    terms = list(dict.fromkeys(literal for literal, _ in QUERIES[query][0]))
     expected = {}
     for n in words:
         stored = reader.stored_fields(n)
-        text = literal_form(stored["text"])[0]
+        text = TEXTS[(stored["year"], stored["para"])]
         early = sum(0 <= text.find(term) < matching.LEAD_CHARS for term in terms) / len(terms)
         if reader.doc_field_length(n, "text") < matching.LEAD_MIN_LENGTH:
             early = 0
-        prior = matching.HEADING_PRIOR if stored["heading"] else 1.0
+        prior = matching.HEADING_PRIOR if stored["para"] in HEADING_LINES else 1.0
         expected[n] = bonus[n] + words[n] * (1 + matching.LEAD_LIFT * early) * prior
     mine = {(h["doc_id"], h["para"]): h["score"] for h in ours["hits"]}
     assert mine == pytest.approx(_keyed(reader, expected), rel=1e-5)
@@ -118,11 +131,10 @@ def test_priors_scale_the_word_score(engine, query):
         pytest.approx(sorted(expected.values(), reverse=True), rel=1e-5)
 
 
-def _literal_tf(searcher, query, docnum):
+def _literal_tf(searcher, terms, key, docnum):
     """The literal-TF part of a score, by hand: BM25 of the text field with tf = occurrences of
     each term in the paragraph's text, less the same with its words' tf, where that is less."""
     reader = searcher.reader()
-    everything = {n: literal_form(fields.get("text", ""))[0] for n, fields in reader.iter_docs()}
     norm = (1 - matching.B) + matching.B * reader.doc_field_length(docnum, "text") \
         / searcher.avg_field_length("text")
 
@@ -130,12 +142,12 @@ def _literal_tf(searcher, query, docnum):
         return tf * (matching.K1 + 1) / (tf + matching.K1 * norm)
 
     extra = 0.0
-    for term in parse_query(query).terms:
-        occurrences = len(re.findall(f"(?={re.escape(term.literal)})", everything[docnum]))
+    for literal, term_words in terms:
+        occurrences = len(re.findall(f"(?={re.escape(literal)})", TEXTS[key]))
         words = min(dict(reader.postings("text", word).items_as("frequency")).get(docnum, 0)
-                    if ("text", word) in reader else 0 for word in term.words or (term.literal,))
+                    if ("text", word) in reader else 0 for word in term_words)
         if occurrences > words:
-            df = sum(term.literal in text for text in everything.values())
+            df = sum(literal in text for text in TEXTS.values())
             idf = math.log(reader.doc_count_all() / (df + 1)) + 1
             extra += idf * (saturation(occurrences) - saturation(words))
     return extra

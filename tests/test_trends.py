@@ -272,3 +272,70 @@ def test_default_corpus_trend_equals_the_source_file(tmp_path):
     assert new_formulations(engine, doc["doc_id"])["phrases"] == []  # no earlier report
     same = compare_documents(engine, doc["doc_id"], doc["doc_id"])
     assert same["counts"]["same"] == doc["paragraphs"] and same["counts"]["changed"] == 0
+
+
+# ---------------------------------------------------------------- unknown documents, laws, /api/new
+
+LAW = "中华人民共和国水法"  # a law: no year, no series
+
+
+@pytest.fixture(scope="module")
+def law_client(tmp_path_factory):
+    from webapp import create_app
+    corpus = tmp_path_factory.mktemp("series-and-law")
+    for name, text in SERIES_CORPUS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    (corpus / f"{LAW}.txt").write_text(
+        f"{LAW}\n\n第一条 为了合理开发、利用、节约和保护水资源，制定本法。\n\n"
+        "第二条 在中华人民共和国领域内开发、利用、节约、保护、管理水资源，适用本法。\n",
+        encoding="utf-8")
+    build_index(corpus, corpus.parent / "series-and-law-index")
+    app = create_app({"INDEX_DIR": str(corpus.parent / "series-and-law-index"),
+                      "CORPUS_DIR": str(corpus), "PAGE_SIZE": 10, "TESTING": True})
+    client = app.test_client()
+    client.ids = {d["title"]: d["doc_id"]
+                  for d in client.get("/api/stats").get_json()["docs"]}
+    return client
+
+
+@pytest.mark.parametrize("path", ["/compare", "/api/compare"])
+def test_compare_with_an_unknown_document_names_that_one(law_client, path):
+    known = law_client.ids["2023年江门市政府工作报告"]
+    for query in (f"a={known}&b=nope-b", f"a=nope-a&b={known}"):
+        answer = law_client.get(f"{path}?{query}")
+        text = answer.get_data(as_text=True)
+        unknown = "nope-b" if "nope-b" in query else "nope-a"
+        assert answer.status_code == 404, query
+        assert f"no document with id &#39;{unknown}&#39;" in text or \
+            f"no document with id '{unknown}'" in text, text
+        assert known not in text
+
+
+def test_api_new_lists_each_phrase_with_its_link(law_client):
+    b = law_client.ids["2023年江门市政府工作报告"]
+    answer = law_client.get(f"/api/new/{b}").get_json()
+    assert (answer["doc_id"], answer["title"], answer["year"]) == (b, "2023年江门市政府工作报告", 2023)
+    assert answer["series"]["earlier"] == [{"doc_id": law_client.ids["2022年江门市政府工作报告"],
+                                            "title": "2022年江门市政府工作报告", "year": 2022}]
+    first = answer["phrases"][0]
+    assert (first["phrase"], first["url"]) == (
+        "新质生产力", f"/doc/{b}?q=%E6%96%B0%E8%B4%A8%E7%94%9F%E4%BA%A7%E5%8A%9B&mode=exact#p5")
+    assert law_client.get("/api/new/nope").status_code == 404
+
+
+def test_a_law_has_no_series_to_compare_or_find_new_formulations_in(law_client):
+    law = law_client.ids[LAW]
+    answer = law_client.get(f"/api/new/{law}").get_json()
+    assert {k: answer[k] for k in ("doc_id", "title", "year", "series", "phrases")} == {
+        "doc_id": law, "title": LAW, "year": None,
+        "series": {"region": "全国", "kind": "法", "earlier": []}, "phrases": []}
+    page = law_client.get(f"/new/{law}").get_data(as_text=True)
+    assert '<p class="lead empty-series">同系列（全国法）中没有更早的文件，无从判断哪些提法是新的。</p>' in page
+    for path in ("/compare", "/api/compare"):
+        refused = law_client.get(f"{path}?b={law}")
+        assert refused.status_code == 404
+        assert f"{LAW} has no earlier document in its series" in refused.get_data(as_text=True)
+    # with A named, a law compares like any document: nothing in common with a work report
+    chosen = law_client.get(f"/api/compare?a={law_client.ids['2023年江门市政府工作报告']}&b={law}")
+    assert chosen.status_code == 200
+    assert chosen.get_json()["counts"] == {"same": 0, "changed": 0, "new": 3, "dropped": 7}

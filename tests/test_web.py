@@ -258,8 +258,13 @@ def test_api_search_parameters(client, ids):
     by_date = client.get(f"/api/search?q={quote('乡村振兴')}&sort=date").get_json()
     assert [h["year"] for h in by_date["hits"]] == [2023, 2021, 2021, 2021]
     assert sorted(h["para"] for h in by_date["hits"][1:]) == [1, 3, 6]
-    # A number, or null where the engine reports no relevance for date-sorted hits.
-    assert all(h["score"] is None or isinstance(h["score"], float) for h in by_date["hits"])
+    # In date order each hit keeps its relevance score: the literal bonus (1000, every hit here
+    # says 乡村振兴) plus its BM25F word score; the same number as in relevance order.
+    by_relevance = client.get(f"/api/search?q={quote('乡村振兴')}").get_json()
+    assert [(h["year"], h["para"], h["score"]) for h in by_relevance["hits"]] == [
+        (2021, 3, 1008.6929), (2021, 6, 1007.6333), (2021, 1, 1003.8918), (2023, 4, 1002.9155)]
+    assert [(h["year"], h["para"], h["score"]) for h in by_date["hits"]] == [
+        (2023, 4, 1002.9155), (2021, 3, 1008.6929), (2021, 6, 1007.6333), (2021, 1, 1003.8918)]
     deepest = client.get(f"/api/search?q={quote('产业')}&page=10&per_page=1000")
     assert deepest.status_code == 200 and deepest.get_json()["hits"] == []
 

@@ -146,8 +146,14 @@ def _compare_result():
     except LookupError as error:
         abort(404, description=str(error))
     if result is None:
-        abort(404, description=f"no document with id {(a_id or b_id)[:80]!r}")
+        abort(404, description=f"no document with id {_unknown(a_id, b_id)[:80]!r}")
     return result
+
+
+def _unknown(a_id: str | None, b_id: str) -> str:
+    """Which of the two ids the index does not hold (B's when neither is known)."""
+    known = {record["doc_id"] for record in engine().documents()}
+    return a_id if b_id in known and a_id is not None else b_id
 
 
 @blueprint.route("/compare")

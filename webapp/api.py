@@ -32,7 +32,8 @@ def search_export():
     """Every hit of a search (at most ``export.MAX_ROWS``) as CSV or JSON lines, streamed."""
     params = search_params(request.args, current_app.config["PAGE_SIZE"])
     fmt = choice(request.args, "format", export.FORMATS)
-    started = export.start(engine(), params.q, **params.engine_kwargs())
+    started = export.start(engine(), params.q, chunk=current_app.config.get("EXPORT_CHUNK", export.CHUNK),
+                           **params.engine_kwargs())
     base = request.url_root.rstrip("/")
 
     def link(hit: dict) -> str:
@@ -40,7 +41,8 @@ def search_export():
                                      params.mode, hit["para"])
 
     mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
-    response = Response(stream_with_context(export.chunks(started, fmt, link)),
+    pieces = export.chunks(started, fmt, link, current_app.config.get("EXPORT_PIECE_ROWS", 100))
+    response = Response(stream_with_context(pieces),
                         mimetype=mimetype)
     name = f"policy-search-{params.q[:40]}.{fmt}"
     response.headers["Content-Disposition"] = (

@@ -13,6 +13,8 @@ import pickle
 import re
 import threading
 from collections import Counter, OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
 import time
 from pathlib import Path
 
@@ -57,6 +59,21 @@ def _open_current_version(generation: Path):
     return ix
 
 
+@dataclass
+class Pin:
+    """One generation held for a series of searches (``SearchEngine.pin``): its own searcher,
+    dictionary and glossary, so a rebuild published meanwhile changes none of their answers."""
+
+    searcher: object
+    generation: Path
+    dictionary: object
+    glossary: object
+
+    def close(self) -> None:
+        """Let the generation go (its searcher's files close)."""
+        self.searcher.close()
+
+
 class SearchEngine:
     """Searches the live generation of an index folder; safe to call from many threads."""
 
@@ -81,9 +98,15 @@ class SearchEngine:
             return self._opened[generation]
 
     def searcher(self):
-        """This thread's searcher on the live generation, reopened if the index changed."""
-        generation = store.require_generation(self.index_dir)
+        """This thread's searcher on the live generation, reopened if the index changed (inside
+        ``reading(pin)``: the pinned generation's searcher)."""
         local = self._local
+        pin = getattr(local, "pin", None)
+        if pin is not None:
+            if active_dictionary().fingerprint != pin.dictionary.fingerprint:
+                use_dictionary(pin.dictionary)
+            return pin.searcher
+        generation = store.require_generation(self.index_dir)
         current = getattr(local, "searcher", None)
         if current is None or local.generation != generation or not current.up_to_date():
             ix, dictionary = self._index(generation)
@@ -94,6 +117,29 @@ class SearchEngine:
         if active_dictionary().fingerprint != local.dictionary.fingerprint:
             use_dictionary(local.dictionary)
         return local.searcher
+
+    def _generation(self) -> Path:
+        """The generation this thread's searcher reads (the pinned one inside ``reading``)."""
+        pin = getattr(self._local, "pin", None)
+        return pin.generation if pin is not None else self._local.generation
+
+    def pin(self) -> Pin:
+        """Hold the live generation: searches inside ``with engine.reading(pin):`` read it even
+        after a rebuild publishes another (an export of many pages must not mix two)."""
+        generation = store.require_generation(self.index_dir)
+        ix, dictionary = self._index(generation)
+        return Pin(self._spare(generation) or ix.searcher(), generation, dictionary,
+                   expansion.vocabulary(generation))
+
+    @contextmanager
+    def reading(self, pin: Pin):
+        """Within the block, this thread's searches read ``pin``'s generation."""
+        previous = getattr(self._local, "pin", None)
+        self._local.pin = pin
+        try:
+            yield
+        finally:
+            self._local.pin = previous
 
     def _spare(self, generation: Path):
         with self._lock:
@@ -196,7 +242,8 @@ class SearchEngine:
         where = filter_query(doc, year_from, year_to, issued)
         matches = match(searcher, parsed, where)
         # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
-        glossary = expansion.vocabulary(self._local.generation)
+        pin = getattr(self._local, "pin", None)
+        glossary = pin.glossary if pin is not None else expansion.vocabulary(self._local.generation)
         expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
         copies = duplicates.load(self._local.generation)  # each group once unless not dedupe
         hidden = copies.hidden - {doc}  # a copy asked for by its id is shown
@@ -372,7 +419,7 @@ class SearchEngine:
     def _stored_paragraphs(self, searcher, doc_id: str) -> list[tuple[int, dict]]:
         # Whoosh unpickles stored fields one document at a time (~0.15 ms each); a long law
         # has 1,800 paragraphs, and readers page back and forth through the same documents.
-        key = (self._local.generation, searcher.ixreader.generation(), doc_id)
+        key = (self._generation(), searcher.ixreader.generation(), doc_id)
         with self._lock:
             cached = self._paragraph_cache.get(key)
             if cached is not None:
@@ -400,7 +447,7 @@ class SearchEngine:
     def _read_records(self, searcher) -> tuple[list[dict], dict[str, dict]]:
         # Read once per index version: hits, facets and the front page need them on every
         # request (as a list in display order and by id).
-        key = (self._local.generation, searcher.ixreader.generation())
+        key = (self._generation(), searcher.ixreader.generation())
         cached_key, cached = self._records
         if cached_key == key:
             return cached

@@ -309,7 +309,7 @@ class Postings:
         """
         if within is not None:
             return self._read(field, text, within)[0]
-        key = (field, text)
+        key = ("term", field, text)
         ids = self._cache.get(key)
         if ids is None:
             ids = self._cache.put(key, self._read(field, text)[0])
@@ -341,6 +341,8 @@ class Postings:
         """(paragraphs containing a phrase of 3+ characters, occurrences in each, first
         position in each), from one pass over the positions; cached for the index version
         (ranking asks for the counts and first positions of every hit on every call)."""
+        # The hits of a literal in this index version, whatever the mode that asked: words
+        # and exact mode share the entry (a benchmark's first calls must not repeat a text).
         key = ("phrase", literal)
         cached = self._cache.get(key)
         if cached is None:

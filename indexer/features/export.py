@@ -44,6 +44,7 @@ class Export:
     rows: int
     first: dict
     fetch: Callable[[int], dict] = field(repr=False)
+    release: Callable[[], None] = field(repr=False, default=lambda: None)
 
     @property
     def truncated(self) -> bool:
@@ -52,6 +53,12 @@ class Export:
 
     def hits(self) -> Iterator[dict]:
         """Every exported hit, in result order."""
+        try:
+            yield from self._pages()
+        finally:
+            self.release()
+
+    def _pages(self) -> Iterator[dict]:
         written, page, result = 0, 1, self.first
         while True:
             for hit in result["hits"]:
@@ -65,15 +72,24 @@ class Export:
             result = self.fetch(page)
 
 
-def start(engine, query: str, limit: int = MAX_ROWS, **search_kwargs) -> Export:
-    """Run the search's first chunk (a bad query raises here, before anything is written)."""
+def start(engine, query: str, limit: int = MAX_ROWS, chunk: int = CHUNK,
+          **search_kwargs) -> Export:
+    """Run the search's first chunk of ``chunk`` hits (a bad query raises here, before anything
+    is written). Every chunk reads the generation live now, whatever a rebuild publishes
+    while the export is written."""
     search_kwargs = {k: v for k, v in search_kwargs.items() if k not in ("page", "per_page")}
+    pin = engine.pin()
 
     def fetch(page: int) -> dict:
-        return engine.search(query, page=page, per_page=CHUNK, **search_kwargs)
+        with engine.reading(pin):
+            return engine.search(query, page=page, per_page=chunk, **search_kwargs)
 
-    first = fetch(1)
-    return Export(first["total"], min(first["total"], limit), first, fetch)
+    try:
+        first = fetch(1)
+    except BaseException:
+        pin.close()
+        raise
+    return Export(first["total"], min(first["total"], limit), first, fetch, pin.close)
 
 
 def row(hit: dict, link: Link) -> dict:
@@ -84,8 +100,8 @@ def row(hit: dict, link: Link) -> dict:
             "link": link(hit)}
 
 
-def csv_chunks(export: Export, link: Link) -> Iterator[str]:
-    """The CSV text in pieces: BOM and header first, then about a hundred rows a piece."""
+def csv_chunks(export: Export, link: Link, rows_per_piece: int = 100) -> Iterator[str]:
+    """The CSV text in pieces: BOM and header first, then ``rows_per_piece`` rows a piece."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -96,7 +112,7 @@ def csv_chunks(export: Export, link: Link) -> Iterator[str]:
         values = row(hit, link)
         values["year"] = "" if values["year"] is None else values["year"]
         writer.writerow(values)
-        if number % 100 == 0:
+        if number % rows_per_piece == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -110,6 +126,6 @@ def jsonl_chunks(export: Export, link: Link) -> Iterator[str]:
         yield json.dumps(row(hit, link), ensure_ascii=False) + "\n"
 
 
-def chunks(export: Export, fmt: str, link: Link) -> Iterator[str]:
-    """The export in ``fmt`` (one of ``FORMATS``)."""
-    return csv_chunks(export, link) if fmt == "csv" else jsonl_chunks(export, link)
+def chunks(export: Export, fmt: str, link: Link, rows_per_piece: int = 100) -> Iterator[str]:
+    """The export in ``fmt`` (one of ``FORMATS``); CSV in pieces of ``rows_per_piece`` rows."""
+    return csv_chunks(export, link, rows_per_piece) if fmt == "csv" else jsonl_chunks(export, link)

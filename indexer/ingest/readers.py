@@ -209,12 +209,23 @@ def _child(fd: int, page_fd: int, reader: str, data: bytes, source: str) -> None
                           "of memory")
     except BaseException as error:  # noqa: BLE001 - one odd file must not stop a whole build
         result = ("skip", f"internal error: {type(error).__name__}: {error}")
+    _release(reader)  # before the answer: the parent kills this process once it has it
     try:
         payload = pickle.dumps(result)
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(payload)
     finally:
         os._exit(0)  # no atexit handlers or finalizers of the parent's state
+
+
+def _release(reader: str) -> None:
+    """Let the reader remove what it made in this child (``release()``, where it has one)."""
+    try:
+        release = getattr(load_reader(reader), "release", None)
+        if release is not None:
+            release()
+    except BaseException:  # noqa: BLE001 - a left-over temporary folder must not cost the file
+        pass
 
 
 def _limit_memory() -> None:

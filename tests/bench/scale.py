@@ -8,7 +8,8 @@ A factor f is national-reports + provincial-2026 + f × laws: whole replicas of 
 replica has distinct document ids and a different paragraph order), plus a fraction of the
 files for a fractional part. For each size: full build time, paragraphs, index size on disk,
 peak RSS of the build (main process and largest worker), then the first-calls probe in a fresh
-process (never-seen queries, OS cache warm): p50/p95, and the document page p95. Each index is
+process (never-seen queries, OS cache warm; exact mode in a process of its own): p50/p95,
+and the document page p95. Each index is
 deleted after its measurements, so only one exists at a time.
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from indexer.embedded import store
 from indexer.ingest.documents import iter_corpus_files
 
+from .probes import fresh_groups
 from .run import REPO_ROOT, SHARED, disk_bytes, log, percentile, run_build
 
 BASE_SETS = ("national-reports", "provincial-2026")
@@ -62,11 +64,22 @@ def assemble(corpus_root: Path, factor: float, work: Path, seed: int = 7) -> Pat
 
 
 def first_calls(index: Path, queries: Path) -> dict:
-    """The probe's first calls and document pages in a fresh process."""
-    completed = subprocess.run([sys.executable, "-m", "tests.bench.probes", "first", str(index),
-                                str(queries)], cwd=REPO_ROOT, capture_output=True, text=True,
-                               check=True)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    """The probe's first calls and document pages: the words-mode queries in one fresh process,
+    the exact-mode ones in another (each text a first call once); the latter under ``exact``."""
+    result: dict = {}
+    groups = fresh_groups(json.loads(queries.read_text(encoding="utf-8")))
+    for name in ("words", "exact"):
+        group_file = index.parent / f"queries-{name}.json"
+        group_file.write_text(json.dumps(groups[name], ensure_ascii=False), encoding="utf-8")
+        completed = subprocess.run([sys.executable, "-m", "tests.bench.probes", "first",
+                                    str(index), str(group_file)], cwd=REPO_ROOT,
+                                   capture_output=True, text=True, check=True)
+        measured = json.loads(completed.stdout.strip().splitlines()[-1])
+        if name == "words":
+            result = measured
+        else:
+            result["exact"] = measured
+    return result
 
 
 def measure(corpus_root: Path, factor: float, work: Path, queries: Path) -> dict:
@@ -89,6 +102,8 @@ def measure(corpus_root: Path, factor: float, work: Path, queries: Path) -> dict
         "worker_peak_rss_mb": build["peak_rss_children_kb"] / 1024,
         "first_p50_ms": percentile(calls["first_ms"], 50),
         "first_p95_ms": percentile(calls["first_ms"], 95),
+        "exact_first_p50_ms": percentile(calls["exact"]["first_ms"], 50),
+        "exact_first_p95_ms": percentile(calls["exact"]["first_ms"], 95),
         "document_p95_ms": percentile(calls["document_with_query_ms"], 95),
         "search_rss_mb": calls["rss_kb"] / 1024, "load_average": os.getloadavg(),
     }

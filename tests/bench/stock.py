@@ -2,13 +2,14 @@
 
 jieba's own ``ChineseAnalyzer`` (``jieba.analyse``: search-mode segmentation, stop list,
 Porter stemmer, jieba's default dictionary without our policy terms), a Whoosh schema with
-one stored text field, Whoosh's default writer in one process, and Whoosh's ``QueryParser``
+one stored text field, Whoosh's default writer (one process, or ``procs=2``: Whoosh's own
+multi-process writer), and Whoosh's ``QueryParser``
 (every word required) with its default BM25F weighting. It indexes exactly the paragraphs
 the engine indexed (``baselines.load_indexed_paragraphs``), so the comparison is on the same
 units. The relevance benchmark ranks with it; the main benchmark times ``build`` against the
 engine's build of the same files:
 
-    python -m tests.bench.stock CORPUS INDEX     prints one JSON line
+    python -m tests.bench.stock CORPUS INDEX [PROCS]     prints one JSON line (wall and CPU seconds)
 
 (the paragraphs are read and cleaned by ``indexer.ingest.documents`` first and only the indexing is
 timed, so the stock figure does not pay for reading the files; the engine's does).
@@ -17,6 +18,7 @@ timed, so the stock figure does not pay for reading the files; the engine's does
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -37,13 +39,15 @@ def stock_schema() -> Schema:
                   doc_id=ID(stored=True), para=NUMERIC(stored=True))
 
 
-def build(paragraphs: list[IndexedParagraph], index_dir: Path) -> tuple[windex.Index, float]:
-    """Index the paragraphs into a new Whoosh index at index_dir; returns it and the seconds taken."""
+def build(paragraphs: list[IndexedParagraph], index_dir: Path,
+          procs: int = 1) -> tuple[windex.Index, float]:
+    """Index the paragraphs into a new Whoosh index at index_dir with Whoosh's writer of
+    ``procs`` processes; returns it and the seconds taken."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     ix = windex.create_in(str(index_dir), stock_schema())
-    writer = ix.writer()
+    writer = ix.writer(procs=procs) if procs > 1 else ix.writer()
     for paragraph in paragraphs:
         writer.add_document(text=paragraph.text, doc_id=paragraph.doc_id, para=paragraph.para)
     writer.commit()
@@ -58,7 +62,14 @@ def search(ix: windex.Index, query: str, limit: int = TOP_K) -> tuple[int, list[
         return len(results), [(hit["doc_id"], hit["para"]) for hit in results]
 
 
-def build_corpus(corpus_dir: Path, index_dir: Path) -> dict:
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its waited-for children so far."""
+    return sum(getattr(resource.getrusage(who), field)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+
+
+def build_corpus(corpus_dir: Path, index_dir: Path, procs: int = 1) -> dict:
     """Time ``build`` on every paragraph of a corpus folder (the build baseline)."""
     from indexer.ingest.documents import Document, read_corpus
 
@@ -68,13 +79,14 @@ def build_corpus(corpus_dir: Path, index_dir: Path) -> dict:
                   for document in read_corpus(Path(corpus_dir)) if isinstance(document, Document)
                   for paragraph in document.paragraphs]
     ChineseAnalyzer()("预热")  # load jieba's dictionary before the clock starts (the engine does too)
-    _, seconds = build(paragraphs, index_dir)
-    return {"seconds": seconds, "paragraphs": len(paragraphs),
-            "peak_rss_self_kb": vm_status_kb("VmHWM")}
+    cpu_before = cpu_seconds()
+    _, seconds = build(paragraphs, index_dir, procs)
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds() - cpu_before, "procs": procs,
+            "paragraphs": len(paragraphs), "peak_rss_self_kb": vm_status_kb("VmHWM")}
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    print(json.dumps(build_corpus(Path(sys.argv[1]), Path(sys.argv[2]))))
+    print(json.dumps(build_corpus(Path(sys.argv[1]), Path(sys.argv[2]), *map(int, sys.argv[3:]))))

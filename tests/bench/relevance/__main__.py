@@ -10,6 +10,11 @@ Without --index it builds the engine index of ../shared/corpus national-reports 
 in a temporary folder. ``run --opensearch URL`` also indexes that corpus on an OpenSearch cluster
 and measures it as the system ``opensearch`` (docs/opensearch.md). The pool is written without system labels, shuffled; judgments.tsv
 holds the grades (rubric.json). Results no one judged are listed, never guessed (they count 0).
+
+Two judged sets (--set): ``tuning`` (queries.txt, pool.tsv, judgments.tsv), on which the
+ranking constants were and are chosen, and ``heldout`` (heldout-*.txt/tsv), pooled and judged
+blind before any further tuning and reported on its own; ``grid`` refuses it. ``run`` reports
+both sets, apart.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 
 from indexer.embedded.build import build_index
 
-from .judged import POOL, JUDGMENTS, Judgments, read_queries, read_tsv, score, write_tsv
+from .judged import SETS, TUNING, JudgedSet, Judgments, read_queries, read_tsv, score, write_tsv
 from .systems import SYSTEMS, EngineParams, Systems, apply_engine_params
 
 SHARED_CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
@@ -56,13 +61,14 @@ def open_systems(args, work: Path) -> Systems:
 
 # ---------------------------------------------------------------- pool and judging view
 
-def make_pool(systems: Systems, queries: list[str], settings: list[EngineParams]) -> int:
+def make_pool(systems: Systems, judged: JudgedSet, settings: list[EngineParams]) -> int:
     """Append every top-10 key not yet pooled, shuffled per query; returns how many were added.
 
     The engine contributes its top 10 under every one of ``settings`` (a tuning grid), so
     the grid is measured on judged paragraphs only.
     """
-    rows = read_tsv(POOL)
+    queries = read_queries(judged.queries)
+    rows = read_tsv(judged.pool)
     pooled = {(q, k) for q, k in rows}
     found: dict[str, set[str]] = {q: set() for q in queries}
     for params in settings:
@@ -77,7 +83,7 @@ def make_pool(systems: Systems, queries: list[str], settings: list[EngineParams]
         rows.extend([query, key] for key in new)
         added += len(new)
     rows.sort(key=lambda row: queries.index(row[0]) if row[0] in queries else len(queries))
-    write_tsv(POOL, ["query", "key"], rows)
+    write_tsv(judged.pool, ["query", "key"], rows)
     return added
 
 
@@ -94,10 +100,10 @@ def judging_view(query: str, section: str, text: str) -> str:
     return f"[{len(text)} chars] " + " ".join(parts)
 
 
-def show_pool(systems: Systems, only_unjudged: bool) -> None:
+def show_pool(systems: Systems, judged: JudgedSet, only_unjudged: bool) -> None:
     """Print the pool, query by query, in pool order, without system labels."""
-    judgments = Judgments.read()
-    for query, key in read_tsv(POOL):
+    judgments = Judgments.read(judged.judgments)
+    for query, key in read_tsv(judged.pool):
         if only_unjudged and judgments.grade(query, key) is not None:
             continue
         section, text = systems.paragraph(key)
@@ -130,10 +136,10 @@ def wins(engine: dict, baseline: dict, metric: str = "ndcg") -> tuple[int, int, 
             sum(abs(d) <= 1e-3 for d in diffs))
 
 
-def print_report(results: dict, queries: list[str], label: str) -> None:
+def print_report(results: dict, queries: list[str], label: str, judged: JudgedSet) -> None:
     """Per-query and overall table, wins/losses, and every unjudged result."""
     names = list(results)
-    print(f"engine: {label}\n")
+    print(f"{judged.name} set ({judged.queries.name}, {len(queries)} queries) · engine: {label}\n")
     print("| query | " + " | ".join(f"{n} nDCG / P / g2" for n in names) + " |")
     print("|---|" + "---|" * len(names))
     for q in queries:
@@ -204,16 +210,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--unjudged", action="store_true", help="show: only paragraphs not judged yet")
     parser.add_argument("--opensearch", metavar="URL",
                         help="run: also measure the OpenSearch backend on this cluster")
+    parser.add_argument("--set", choices=("tuning", "heldout", "both"), default=None,
+                        help="judged set: run reports both by default; pool, show and grid "
+                             "take tuning by default (grid never takes heldout)")
     args = parser.parse_args(argv)
-    queries = read_queries()
+    chosen = args.set or ("both" if args.command == "run" else "tuning")
+    if chosen == "both" and args.command != "run":
+        parser.error(f"{args.command} takes one set: --set tuning or --set heldout")
+    if args.command == "grid" and chosen != "tuning":
+        parser.error("the held-out set is never tuned on: grid runs on --set tuning only")
+    judged_sets = [SETS["tuning"], SETS["heldout"]] if chosen == "both" else [SETS[chosen]]
     with tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
         systems = open_systems(args, Path(tmp))
+        judged = judged_sets[0]
         if args.command == "pool":
-            print(f"{make_pool(systems, queries, grid_settings(args))} paragraphs added to {POOL}")
+            print(f"{make_pool(systems, judged, grid_settings(args))} paragraphs added to {judged.pool}")
         elif args.command == "show":
-            show_pool(systems, args.unjudged)
+            show_pool(systems, judged, args.unjudged)
         elif args.command == "grid":
-            run_grid(systems, queries, Judgments.read(JUDGMENTS), grid_settings(args))
+            run_grid(systems, read_queries(TUNING.queries), Judgments.read(TUNING.judgments),
+                     grid_settings(args))
         else:
             params = grid_settings(args)[0]  # run takes one value per option
             apply_engine_params(params)
@@ -224,8 +240,11 @@ def main(argv: list[str] | None = None) -> None:
                 log("building the OpenSearch index of the same corpus …")
                 systems.add_opensearch(Path(tmp) / "corpus", args.opensearch)
                 names = SYSTEMS + ("opensearch",)
-            results = measure(systems, queries, Judgments.read(JUDGMENTS), names)
-            print_report(results, queries, params.label())
+            for judged in judged_sets:
+                queries = read_queries(judged.queries)
+                results = measure(systems, queries, Judgments.read(judged.judgments), names)
+                print_report(results, queries, params.label(), judged)
+                print()
 
 
 if __name__ == "__main__":

@@ -17,8 +17,28 @@ HERE = Path(__file__).resolve().parent
 QUERIES = HERE / "queries.txt"
 POOL = HERE / "pool.tsv"
 JUDGMENTS = HERE / "judgments.tsv"
+# The held-out set: queries pooled and judged blind before any further tuning, and never tuned
+# on; the ranking constants are chosen on the tuning set (the files above) only.
+HELDOUT_QUERIES = HERE / "heldout-queries.txt"
+HELDOUT_POOL = HERE / "heldout-pool.tsv"
+HELDOUT_JUDGMENTS = HERE / "heldout-judgments.tsv"
 DEPTH = 10
 GRADES = (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class JudgedSet:
+    """One set of queries with its blind pool and its judgments."""
+
+    name: str
+    queries: Path
+    pool: Path
+    judgments: Path
+
+
+TUNING = JudgedSet("tuning", QUERIES, POOL, JUDGMENTS)
+HELDOUT = JudgedSet("heldout", HELDOUT_QUERIES, HELDOUT_POOL, HELDOUT_JUDGMENTS)
+SETS = {s.name: s for s in (TUNING, HELDOUT)}
 
 
 def paragraph_key(source: str, para: int, text: str) -> str:

@@ -64,6 +64,19 @@ def apply_engine_params(params: EngineParams) -> None:
     matching.SCORED_FIELDS = tuple(boosts.items())
 
 
+class EngineTop:
+    """The engine's top 10 keys for a query typed in words mode (no baselines built)."""
+
+    def __init__(self, engine: SearchEngine):
+        self.engine = engine
+        self.sources = {d["doc_id"]: d["source"]
+                        for d in engine.searcher().documents(kind=KIND_DOCUMENT)}
+
+    def __call__(self, query: str) -> list[str]:
+        hits = self.engine.search(query, per_page=DEPTH)["hits"]
+        return [paragraph_key(self.sources[h["doc_id"]], h["para"], h["text"]) for h in hits]
+
+
 class Systems:
     """The engine on an index folder, and both baselines built from its paragraphs in work_dir."""
 
