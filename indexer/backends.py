@@ -26,8 +26,9 @@ class SearchBackend(Protocol):
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance", facets: bool = False,
-               issuer: str | None = None, expand: bool = True) -> dict:
-        """A page of ranked hits (``search --json``)."""
+               issuer: str | None = None, expand: bool = True, dedupe: bool = True) -> dict:
+        """A page of ranked hits (``search --json``); with ``dedupe`` each group of duplicate
+        copies counts once, its best copy's hits carrying ``copies``."""
 
     def document(self, doc_id: str, query: str | None = None,
                  mode: str = "words") -> dict | None:

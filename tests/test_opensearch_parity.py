@@ -101,6 +101,7 @@ FIXED = [
     ("消费", {"sort": "date", "year_from": 2024}), ("双碳", {}), ("双碳", {"expand": False}),
     ("三农", {}), ("放管服", {}), ("的", {}), ("农业 农村", {"page": 2, "per_page": 7}),
     ("制造业", {"page": 3, "per_page": 1}), ("经济", {"page": 999, "per_page": 10}),
+    ("乡村振兴", {"dedupe": False}), ("农村", {"dedupe": False, "sort": "date"}),
 ]
 
 
@@ -125,6 +126,8 @@ def test_the_same_hits_for_every_query_of_the_list(backends, capsys):
         theirs, all_theirs = _all_hits(clustered, query, options)
         label = f"{query!r} {options}"
         assert theirs["total"] == ours["total"], label
+        for key in ("total_with_copies", "total_deduplicated", "dedupe"):
+            assert theirs[key] == ours[key], (key, label)
         assert theirs["expansion_total"] == ours["expansion_total"], label
         assert theirs["expansions"] == ours["expansions"], label
         assert theirs["tokens"] == ours["tokens"], label

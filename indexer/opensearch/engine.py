@@ -9,6 +9,7 @@ within a second and an incremental one as soon as its metadata is written.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -25,9 +26,10 @@ from indexer.errors import (BackendUnavailableError, IndexNotFoundError, IndexVe
                             PolicySearchError, QueryError)
 from indexer.features import glossary as corpus_glossary
 from indexer.opensearch import queries
-from indexer.opensearch.build import META_ID, SCHEMA_VERSION
+from indexer.opensearch.build import DUPLICATES_ID, META_ID, SCHEMA_VERSION
 from indexer.opensearch.connection import Cluster
 from indexer.opensearch.tokens import literal_tokens, token
+from indexer.relations import duplicates
 from indexer.search import expansion
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.search.snippets import highlight, snippet
@@ -49,6 +51,7 @@ class _Version:
         self.dictionary = _dictionary(meta, self.glossary)
         self.records: tuple[list[dict], dict[str, dict]] | None = None
         self.field_counts: dict[str, int] | None = None  # records having each field
+        self.copies: duplicates.Copies | None = None
 
 
 def _dictionary(meta: dict, glossary) -> Dictionary:
@@ -180,8 +183,10 @@ class OpenSearchEngine:
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
-               facets: bool = False, issuer: str | None = None, expand: bool = True) -> dict:
-        """Run a user query and return the result object of ``policy-search search --json``."""
+               facets: bool = False, issuer: str | None = None, expand: bool = True,
+               dedupe: bool = True) -> dict:
+        """Run a user query and return the result object of ``policy-search search --json``;
+        with ``dedupe``, each group of duplicate documents counts once (as embedded)."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -191,6 +196,9 @@ class OpenSearchEngine:
         parsed = parse_query(query, mode)
         issued = self._issued_by(version, issuer) if issuer else None
         where = queries.filters(doc, year_from, year_to, issued)
+        copies = self._copies(version)
+        hidden = sorted(copies.hidden - {doc})  # a copy asked for by its id is shown
+        every_where, where = where, self._without(where, hidden) if dedupe else where
         wider, found = expansion.expanded_query(parsed, version.glossary) if expand \
             else (None, {})
         end, newest_first = page * per_page, sort == "date"
@@ -211,9 +219,14 @@ class OpenSearchEngine:
         records = self._records(version)[1]
         hits = [self._hit(h["_source"], h["_score"], parsed, records, expanded, group_query)
                 for h, group_query in rows]
+        for hit in hits:
+            hit["copies"] = duplicates.describe(copies, copies.others(hit["doc_id"]), records)
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens,
-            "total": total + expansion_total, "expansion_total": expansion_total,
+            "total": total + expansion_total,
+            **self._copy_totals(version, parsed, wider, where, every_where, hidden, dedupe,
+                                total + expansion_total),
+            "expansion_total": expansion_total,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
             "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
@@ -224,6 +237,38 @@ class OpenSearchEngine:
                 scope.append(queries.paragraphs(wider, where, scored=False))
             answer["facets"] = self._facets(version, scope)
         return answer
+
+    # ------------------------------------------------------------ duplicate copies
+
+    def _copies(self, version: _Version) -> duplicates.Copies:
+        """The duplicate groups the build stored beside the metadata, read once per version."""
+        if version.copies is None:
+            answer = self._call(self.client.get, index=version.index, id=DUPLICATES_ID,
+                                ignore=404)
+            stored = json.loads((answer.get("_source") or {}).get("duplicates") or "{}")
+            version.copies = duplicates.copies_of(stored.get("groups", [])) \
+                if stored.get("version") == duplicates.VERSION else duplicates.Copies()
+        return version.copies
+
+    @staticmethod
+    def _without(where: list[dict], hidden: list[str]) -> list[dict]:
+        """Filter clauses ``where`` leaving out the documents ``hidden``."""
+        return where + [{"bool": {"must_not": {"terms": {"doc_id": hidden}}}}] if hidden \
+            else where
+
+    def _copy_totals(self, version: _Version, parsed: ParsedQuery, wider, where: list[dict],
+                     every_where: list[dict], hidden: list[str], dedupe: bool,
+                     total: int) -> dict:
+        """``total_with_copies`` and ``total_deduplicated`` (``total`` is one of them)."""
+        other = total
+        if hidden:  # the count the search did not make: with the copies, or without them
+            scope = every_where if dedupe else self._without(every_where, hidden)
+            other = self._count(queries.paragraphs(parsed, scope, scored=False))
+            if wider is not None:
+                other += self._count(queries.paragraphs(wider, scope, exclude=parsed,
+                                                        scored=False))
+        return {"total_with_copies": other if dedupe else total, "dedupe": dedupe,
+                "total_deduplicated": total if dedupe else other}
 
     def _idf(self, version: _Version, parsed: ParsedQuery) -> dict:
         """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``): the document
