@@ -236,3 +236,38 @@ def test_the_web_pages_and_json_api_answer_the_same(backends, tmp_path):
     for path in (f"/search?q=乡村振兴", f"/doc/{doc_id}?q=发展", "/trends?q=乡村振兴"):
         page = theirs.get(path)
         assert page.status_code == 200, path
+
+
+def test_duplicate_copies_count_once_on_both_backends(backends):
+    """The 2026 中央一号文件 is in ../shared/formats as .docx and as .pdf: with dedupe both
+    backends show the Word copy only, naming the PDF as its copy, and count the pair once in
+    the facets; without dedupe both copies' paragraphs are hits."""
+    embedded, clustered = backends[0], backends[1]
+    if not (SHARED / "formats" / "P020260204573316810122.pdf").is_file():
+        pytest.skip("../shared/formats is absent")
+    word, pdf = "p020260204573316810122-3670c6f305", "p020260204573316810122-9d0ca0803c"
+    phrase = "强农惠农富农政策效能"
+    answers = []
+    for engine in (embedded, clustered):
+        shown = engine.search(phrase, mode="exact", per_page=100, facets=True)
+        every = engine.search(phrase, mode="exact", per_page=100, dedupe=False)
+        pair = [h for h in shown["hits"] if h["doc_id"] in (word, pdf)]
+        assert [h["doc_id"] for h in pair] == [word]
+        assert [(c["doc_id"], c["format"], c["source"]) for c in pair[0]["copies"]] == \
+            [(pdf, "PDF", "formats/P020260204573316810122.pdf")]
+        assert sorted(h["doc_id"] for h in every["hits"] if h["doc_id"] in (word, pdf)) == \
+            [pdf, word]
+        assert {(c["doc_id"], c["format"]) for h in every["hits"] if h["doc_id"] == pdf
+                for c in h["copies"]} == {(word, "Word")}
+        assert (shown["total_with_copies"], every["total_deduplicated"]) == \
+            (every["total"], shown["total"])
+        assert every["total"] == shown["total"] + 1
+        assert [d["doc_id"] for d in shown["facets"]["docs"] if d["doc_id"] in (word, pdf)] \
+            == [word]
+        answers.append((shown, every))
+    (ours, ours_every), (theirs, theirs_every) = answers
+    assert theirs["facets"]["docs"] == ours["facets"]["docs"]
+    assert theirs["facets"]["years"] == ours["facets"]["years"]
+    key = lambda h: (h["doc_id"], h["para"], str(h["copies"]))  # noqa: E731
+    assert sorted(map(key, theirs["hits"])) == sorted(map(key, ours["hits"]))
+    assert sorted(map(key, theirs_every["hits"])) == sorted(map(key, ours_every["hits"]))
