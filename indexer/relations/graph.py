@@ -10,6 +10,7 @@ changed, added or removed document also updates the cited-by lists and statuses 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -267,7 +268,8 @@ class RelationGraph:
                              "context": entry["context"]})
         cited_by.sort(key=lambda c: (c.get("date") or str(c.get("year") or ""), c["doc_id"], -c["para"]),
                       reverse=True)
-        return {"doc_id": doc_id, "status": self.status(doc_id), "cites": cites,
+        # a copy: callers add to it (links on the web page), the cached statuses stay as computed
+        return {"doc_id": doc_id, "status": copy.deepcopy(self.status(doc_id)), "cites": cites,
                 "cited_by": cited_by,
                 "counts": {"cites": len(cites),
                            "resolved": sum(1 for c in cites if c["targets"]),
