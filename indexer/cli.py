@@ -16,7 +16,6 @@ from indexer.backends import build as build_index_of, open_engine
 from indexer.features import export
 from indexer.embedded import store
 from indexer.errors import PolicySearchError
-from indexer.embedded.engine import SearchEngine
 from indexer.opensearch import connection
 from indexer.relations.validity import STATUSES
 from indexer.relations.similar import similar_passages
@@ -275,9 +274,10 @@ def describe_relations(hit: dict) -> str:
 @click.argument("doc_id")
 @index_option
 @json_option
-def cites(doc_id, index_dir, as_json):
+@cluster_options
+def cites(doc_id, index_dir, as_json, cluster):
     """List what a document cites: resolved references with their documents, the others as text."""
-    found = _citations(index_dir, doc_id)
+    found = _citations(index_dir, doc_id, cluster)
     if as_json:
         click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cites")},
                               ensure_ascii=False))
@@ -295,9 +295,10 @@ def cites(doc_id, index_dir, as_json):
 @click.argument("doc_id")
 @index_option
 @json_option
-def cited_by(doc_id, index_dir, as_json):
+@cluster_options
+def cited_by(doc_id, index_dir, as_json, cluster):
     """List the documents that cite a document, newest first, with the citing paragraph."""
-    found = _citations(index_dir, doc_id)
+    found = _citations(index_dir, doc_id, cluster)
     if as_json:
         click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cited_by")},
                               ensure_ascii=False))
@@ -310,8 +311,8 @@ def cited_by(doc_id, index_dir, as_json):
     click.echo(click.style(f"cited by {found['counts']['cited_by']} documents", dim=True))
 
 
-def _citations(index_dir: Path, doc_id: str) -> dict:
-    found = SearchEngine(index_dir).citations(doc_id)
+def _citations(index_dir: Path, doc_id: str, cluster=None) -> dict:
+    found = open_engine(index_dir, cluster).citations(doc_id)
     if found is None:
         raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
     return found

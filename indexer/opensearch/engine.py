@@ -26,10 +26,11 @@ from indexer.errors import (BackendUnavailableError, IndexNotFoundError, IndexVe
                             PolicySearchError, QueryError)
 from indexer.features import glossary as corpus_glossary
 from indexer.opensearch import queries
-from indexer.opensearch.build import DUPLICATES_ID, META_ID, SCHEMA_VERSION
+from indexer.opensearch.build import DUPLICATES_ID, META_ID, RELATIONS_ID, SCHEMA_VERSION
 from indexer.opensearch.connection import Cluster
 from indexer.opensearch.tokens import literal_tokens, token
 from indexer.relations import duplicates
+from indexer.relations import graph as relations_graph
 from indexer.search import expansion
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.search.snippets import highlight, snippet
@@ -52,6 +53,7 @@ class _Version:
         self.records: tuple[list[dict], dict[str, dict]] | None = None
         self.field_counts: dict[str, int] | None = None  # records having each field
         self.copies: duplicates.Copies | None = None
+        self.relations: relations_graph.RelationGraph | None = None
 
 
 def _dictionary(meta: dict, glossary) -> Dictionary:
@@ -184,9 +186,10 @@ class OpenSearchEngine:
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
                facets: bool = False, issuer: str | None = None, expand: bool = True,
-               dedupe: bool = True) -> dict:
+               status: str | None = None, dedupe: bool = True) -> dict:
         """Run a user query and return the result object of ``policy-search search --json``;
-        with ``dedupe``, each group of duplicate documents counts once (as embedded)."""
+        ``status`` keeps documents of one validity status; with ``dedupe``, each group of
+        duplicate documents counts once (as embedded)."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -195,6 +198,8 @@ class OpenSearchEngine:
         version = self._activate()
         parsed = parse_query(query, mode)
         issued = self._issued_by(version, issuer) if issuer else None
+        if status is not None:
+            issued = self._with_status(version, status, issued)
         where = queries.filters(doc, year_from, year_to, issued)
         copies = self._copies(version)
         hidden = sorted(copies.hidden - {doc})  # a copy asked for by its id is shown
@@ -217,7 +222,9 @@ class OpenSearchEngine:
             expansion_total = more["hits"]["total"]["value"]
             rows += [(h, wider) for h in more["hits"]["hits"]]
         records = self._records(version)[1]
-        hits = [self._hit(h["_source"], h["_score"], parsed, records, expanded, group_query)
+        relations = self._relations(version)
+        hits = [self._hit(h["_source"], h["_score"], parsed, records, expanded, group_query,
+                          relations)
                 for h, group_query in rows]
         for hit in hits:
             hit["copies"] = duplicates.describe(copies, copies.others(hit["doc_id"]), records)
@@ -319,7 +326,7 @@ class OpenSearchEngine:
         return self._search(version, body, search_type="dfs_query_then_fetch")
 
     def _hit(self, stored: dict, score, parsed: ParsedQuery, records: dict, expanded,
-             wider: ParsedQuery | None) -> dict:
+             wider: ParsedQuery | None, relations: relations_graph.RelationGraph) -> dict:
         text = stored["text"]
         record = records.get(stored["doc_id"], {})
         return {
@@ -330,6 +337,7 @@ class OpenSearchEngine:
             **{key: record.get(key) for key in OFFICIAL_FIELDS},
             "group": "expansion" if wider else "query",
             "matched_by": expansion.matched_by(text, parsed, expanded, wider is not None),
+            **relations_graph.hit_fields(relations, stored["doc_id"]),
         }
 
     def _issued_by(self, version: _Version, issuer: str) -> list[str]:
@@ -367,7 +375,55 @@ class OpenSearchEngine:
         years = [{"year": year, "count": count}
                  for year, count in year_counts.items() if year != NO_YEAR]
         years.sort(key=lambda y: -y["year"])
-        return {"docs": docs, "years": years}
+        return {"docs": docs, "years": years,
+                "status": relations_graph.status_facet(self._relations(version), doc_counts)}
+
+    # ------------------------------------------------------------ relations
+
+    def relations(self) -> relations_graph.RelationGraph:
+        """The citations and statuses of the live index (indexer/relations/graph.py)."""
+        return self._relations(self._activate())
+
+    def _relations(self, version: _Version) -> relations_graph.RelationGraph:
+        """The relations record the build wrote beside the metadata, read once per version."""
+        if version.relations is None:
+            answer = self._call(self.client.get, index=version.index, id=RELATIONS_ID,
+                                ignore=404)
+            if answer.get("error"):  # the index was replaced under us: read it next time
+                self._checked = 0.0
+                return relations_graph.RelationGraph(data={})
+            stored = (answer.get("_source") or {}).get("relations")
+            version.relations = relations_graph.RelationGraph(data=relations_graph.loads(stored))
+        return version.relations
+
+    def _with_status(self, version: _Version, status: str,
+                     within: list[str] | None) -> list[str]:
+        try:
+            return relations_graph.only_status(self._relations(version), status, within)
+        except ValueError as error:
+            raise QueryError(str(error)) from None
+
+    def citations(self, doc_id: str) -> dict | None:
+        """What a document cites and what cites it, with its status (None for an unknown id)."""
+        if not isinstance(doc_id, str) or not DOC_ID_PATTERN.fullmatch(doc_id):
+            return None
+        version = self._activate()
+        records = self._records(version)[1]
+        if doc_id not in records:
+            return None
+        relations = self._relations(version)
+
+        def describe(other: str) -> dict:
+            record = records.get(other, {})
+            return {"title": record.get("title", other), "date": record.get("date"),
+                    "year": record.get("year")}
+
+        found = relations.citations(doc_id, describe)
+        if found is None:  # an index built before relations existed
+            found = {"doc_id": doc_id, "status": relations.status(doc_id), "cites": [],
+                     "cited_by": [], "counts": {"cites": 0, "resolved": 0, "cited_by": 0}}
+        found["available"] = relations.available
+        return {"title": records[doc_id].get("title", ""), **found}
 
     def hit_paragraphs(self, parsed: ParsedQuery, doc: str | None = None,
                        year_from: int | None = None, year_to: int | None = None):
