@@ -301,7 +301,7 @@ def test_similar_passages_say_they_are_not_available_on_opensearch(backends):
     """On a cluster the similar-passage API and page answer 501 with a sentence, and the
     document page still opens (without "相似表述" links)."""
     from webapp import create_app
-    embedded, clustered, corpus = backends
+    embedded, clustered, corpus = backends[:3]
     app = create_app({"INDEX_DIR": str(embedded.index_dir), "CORPUS_DIR": str(corpus),
                       "OPENSEARCH": clustered.cluster})
     client = app.test_client()
