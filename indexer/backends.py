@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 
 if TYPE_CHECKING:  # the build loads when a command builds, not in a search process
     from indexer.embedded.build import BuildSummary
+    from indexer.relations.graph import RelationGraph
     from indexer.search.query import ParsedQuery
 
 
@@ -26,8 +27,11 @@ class SearchBackend(Protocol):
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance", facets: bool = False,
-               issuer: str | None = None, expand: bool = True) -> dict:
-        """A page of ranked hits (``search --json``)."""
+               issuer: str | None = None, expand: bool = True,
+               status: str | None = None, dedupe: bool = True) -> dict:
+        """A page of ranked hits (``search --json``), each with its document's status and
+        cited-by count; ``status`` keeps documents of one validity status; with ``dedupe``
+        each group of duplicate copies counts once, its best copy's hits carrying ``copies``."""
 
     def document(self, doc_id: str, query: str | None = None,
                  mode: str = "words") -> dict | None:
@@ -46,6 +50,12 @@ class SearchBackend(Protocol):
                        year_from: int | None = None,
                        year_to: int | None = None) -> Iterator[tuple[str, int, str]]:
         """Every matching paragraph as (doc_id, para, text) (trends count over these)."""
+
+    def relations(self) -> RelationGraph:
+        """The citations and validity statuses of the live index, read once per version."""
+
+    def citations(self, doc_id: str) -> dict | None:
+        """What a document cites and what cites it, with its status (``cites --json``)."""
 
     def version(self) -> str:
         """A key that changes whenever the index changes (caches of derived results)."""

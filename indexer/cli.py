@@ -16,7 +16,6 @@ from indexer.backends import build as build_index_of, open_engine
 from indexer.features import export
 from indexer.embedded import store
 from indexer.errors import PolicySearchError
-from indexer.embedded.engine import SearchEngine
 from indexer.opensearch import connection
 from indexer.relations.validity import STATUSES
 from indexer.relations.similar import similar_passages
@@ -294,9 +293,10 @@ def describe_relations(hit: dict) -> str:
 @click.argument("doc_id")
 @index_option
 @json_option
-def cites(doc_id, index_dir, as_json):
+@cluster_options
+def cites(doc_id, index_dir, as_json, cluster):
     """List what a document cites: resolved references with their documents, the others as text."""
-    found = _citations(index_dir, doc_id)
+    found = _citations(index_dir, doc_id, cluster)
     if as_json:
         click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cites")},
                               ensure_ascii=False))
@@ -314,9 +314,10 @@ def cites(doc_id, index_dir, as_json):
 @click.argument("doc_id")
 @index_option
 @json_option
-def cited_by(doc_id, index_dir, as_json):
+@cluster_options
+def cited_by(doc_id, index_dir, as_json, cluster):
     """List the documents that cite a document, newest first, with the citing paragraph."""
-    found = _citations(index_dir, doc_id)
+    found = _citations(index_dir, doc_id, cluster)
     if as_json:
         click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cited_by")},
                               ensure_ascii=False))
@@ -329,8 +330,8 @@ def cited_by(doc_id, index_dir, as_json):
     click.echo(click.style(f"cited by {found['counts']['cited_by']} documents", dim=True))
 
 
-def _citations(index_dir: Path, doc_id: str) -> dict:
-    found = SearchEngine(index_dir).citations(doc_id)
+def _citations(index_dir: Path, doc_id: str, cluster=None) -> dict:
+    found = open_engine(index_dir, cluster).citations(doc_id)
     if found is None:
         raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
     return found
@@ -359,7 +360,7 @@ def terminal_marks(html: str) -> str:
 @json_option
 def similar(doc_id, para, index_dir, as_json):
     """Passages of other documents worded like paragraph PARA of DOC_ID, earliest first."""
-    found = similar_passages(SearchEngine(index_dir), doc_id, para)
+    found = similar_passages(open_engine(index_dir), doc_id, para)
     if found is None:
         raise PolicySearchError(f"no paragraph {para} in a document {doc_id!r}")
     if as_json:

@@ -35,9 +35,13 @@ from indexer.ingest.documents import Document, iter_corpus_files
 from indexer.opensearch import tokens
 from indexer.opensearch.connection import Cluster
 from indexer.opensearch.queries import KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH
+from indexer.relations import duplicates, fingerprints
+from indexer.relations import graph as relations_graph
 
 SCHEMA_VERSION = "os-3"  # 2: document records carry title_words; 3: gram fields have norms
 META_ID = "__meta__"
+RELATIONS_ID = "__relations__"  # relations.json of the embedded backend, as one stored string
+DUPLICATES_ID = "__duplicates__"  # the duplicate groups (relations/duplicates.py), as JSON
 PARA_BITS = 20  # seq = file ordinal << PARA_BITS | paragraph number (ties rank in corpus order)
 BULK = {"chunk_size": 500, "max_chunk_bytes": 20 * 1024 * 1024, "max_retries": 8,
         "initial_backoff": 1, "max_backoff": 60}
@@ -207,6 +211,8 @@ class Builder:
             self._send_files(index, self._files(), summary)
             summary.documents = summary.added
             summary.generation = index
+            self._write_relations(index, live)
+            self._write_duplicates(index)
             self._write_meta(index, dictionary, glossary, summary, updates=0)
             self._publish(index, live)
         except BaseException:
@@ -239,6 +245,8 @@ class Builder:
         if done >= count:
             totals = self._totals(index)
             summary.documents, summary.paragraphs = totals
+            self._write_relations(index, live)
+            self._write_duplicates(index)
             self._write_meta(index, dictionary, glossary, summary, updates=0, parts=count)
             actions = [{"remove": {"index": index, "alias": staging}}]
             self._publish(index, live, extra=actions)
@@ -362,6 +370,8 @@ class Builder:
                     summary.changed += 1
         summary.documents = summary.added + summary.changed + summary.unchanged
         if summary.added or summary.changed or summary.removed:
+            self._write_relations(live, live)
+            self._write_duplicates(live)
             self._write_meta(live, dictionary, glossary, summary,
                              updates=live_meta.get("updates", 0) + 1,
                              parts=live_meta.get("parts"))
@@ -378,6 +388,77 @@ class Builder:
         for _ in helpers.streaming_bulk(self.client, actions, raise_on_error=True, **BULK):
             pass
         self.client.indices.refresh(index=index)
+
+    # ------------------------------------------------------------------ duplicate copies
+
+    def _write_duplicates(self, index: str) -> None:
+        """Find the groups of duplicate copies among ``index``'s documents (the embedded
+        build's code, reading the texts from the cluster) and store them in its duplicates
+        record; written before the metadata, whose update makes engines load it."""
+        from opensearchpy import helpers
+        records = {hit["_source"]["doc_id"]: hit["_source"] for hit in helpers.scan(
+            self.client, index=index, query={"query": {"term": {"kind": KIND_DOCUMENT}}},
+            _source=["doc_id", "title", "source", "content_hash", "doc_number"])}
+
+        def paragraphs_of(doc_ids: set[str], every: bool = False) -> dict[str, list]:
+            wanted = [{"term": {"kind": KIND_PARAGRAPH}}]
+            if not every:
+                wanted.append({"terms": {"doc_id": sorted(doc_ids)}})
+            found: dict[str, list] = {}
+            for hit in helpers.scan(self.client, index=index, _source=["doc_id", "para", "text",
+                                                                        "heading"],
+                                    query={"query": {"bool": {"filter": wanted}}}):
+                stored = hit["_source"]
+                if stored["doc_id"] in doc_ids:
+                    found.setdefault(stored["doc_id"], []).append(
+                        (stored["para"], stored.get("text", ""), bool(stored.get("heading"))))
+            for paragraphs in found.values():
+                paragraphs.sort()
+            return found
+
+        prints = fingerprints.compute_from(records.values(), paragraphs_of)
+        groups = duplicates.find_groups(paragraphs_of, prints, records)
+        self.client.index(index=index, id=DUPLICATES_ID, refresh=True, body={
+            "kind": KIND_META, "duplicates": json.dumps(
+                {"version": duplicates.VERSION, "groups": groups}, ensure_ascii=False)})
+
+    # ------------------------------------------------------------------ relations
+
+    def _write_relations(self, index: str, previous: str | None) -> None:
+        """Extract and resolve the citations and validity statements of ``index``'s documents
+        (reusing ``previous``'s entries for unchanged ones) into its relations record; written
+        before the metadata, whose update makes engines load it."""
+        from opensearchpy import helpers
+        from opensearchpy.exceptions import NotFoundError
+        old = {}
+        if previous:
+            try:
+                old = relations_graph.loads(self.client.get(
+                    index=previous, id=RELATIONS_ID)["_source"].get("relations"))
+            except NotFoundError:
+                pass
+        records = {hit["_source"]["doc_id"]: hit["_source"] for hit in helpers.scan(
+            self.client, index=index, query={"query": {"term": {"kind": KIND_DOCUMENT}}},
+            _source=["doc_id", "title", "content_hash", "doc_number", "published", "date"])}
+
+        def paragraphs_of(doc_ids: set[str]) -> dict[str, list[tuple[int, str]]]:
+            found: dict[str, list[tuple[int, str]]] = {}
+            wanted = [{"term": {"kind": KIND_PARAGRAPH}}]
+            if len(doc_ids) <= 1000:  # beyond, one pass over every paragraph is cheaper
+                wanted.append({"terms": {"doc_id": sorted(doc_ids)}})
+            for hit in helpers.scan(self.client, index=index,
+                                    query={"query": {"bool": {"filter": wanted}}},
+                                    _source=["doc_id", "para", "text"]):
+                stored = hit["_source"]
+                if stored["doc_id"] in doc_ids:
+                    found.setdefault(stored["doc_id"], []).append((stored["para"], stored["text"]))
+            for pairs in found.values():
+                pairs.sort()
+            return found
+
+        data, _ = relations_graph.compute(records, paragraphs_of, old)
+        self.client.index(index=index, id=RELATIONS_ID, refresh=True,
+                          body={"kind": KIND_META, "relations": relations_graph.dumps(data)})
 
     # ------------------------------------------------------------------ metadata and lock
 

@@ -9,6 +9,7 @@ within a second and an incremental one as soon as its metadata is written.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -25,9 +26,11 @@ from indexer.errors import (BackendUnavailableError, IndexNotFoundError, IndexVe
                             PolicySearchError, QueryError)
 from indexer.features import glossary as corpus_glossary
 from indexer.opensearch import queries
-from indexer.opensearch.build import META_ID, SCHEMA_VERSION
+from indexer.opensearch.build import DUPLICATES_ID, META_ID, RELATIONS_ID, SCHEMA_VERSION
 from indexer.opensearch.connection import Cluster
 from indexer.opensearch.tokens import literal_tokens, token
+from indexer.relations import duplicates
+from indexer.relations import graph as relations_graph
 from indexer.search import expansion
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.search.snippets import highlight, snippet
@@ -49,6 +52,8 @@ class _Version:
         self.dictionary = _dictionary(meta, self.glossary)
         self.records: tuple[list[dict], dict[str, dict]] | None = None
         self.field_counts: dict[str, int] | None = None  # records having each field
+        self.copies: duplicates.Copies | None = None
+        self.relations: relations_graph.RelationGraph | None = None
 
 
 def _dictionary(meta: dict, glossary) -> Dictionary:
@@ -184,8 +189,11 @@ class OpenSearchEngine:
     def search(self, query: str, mode: str = "words", page: int = 1, per_page: int = 10,
                doc: str | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance",
-               facets: bool = False, issuer: str | None = None, expand: bool = True) -> dict:
-        """Run a user query and return the result object of ``policy-search search --json``."""
+               facets: bool = False, issuer: str | None = None, expand: bool = True,
+               status: str | None = None, dedupe: bool = True) -> dict:
+        """Run a user query and return the result object of ``policy-search search --json``;
+        ``status`` keeps documents of one validity status; with ``dedupe``, each group of
+        duplicate documents counts once (as embedded)."""
         started = time.perf_counter()
         _check_positive("page", page)
         _check_positive("per_page", per_page)
@@ -194,7 +202,12 @@ class OpenSearchEngine:
         version = self._activate()
         parsed = parse_query(query, mode)
         issued = self._issued_by(version, issuer) if issuer else None
+        if status is not None:
+            issued = self._with_status(version, status, issued)
         where = queries.filters(doc, year_from, year_to, issued)
+        copies = self._copies(version)
+        hidden = sorted(copies.hidden - {doc})  # a copy asked for by its id is shown
+        every_where, where = where, self._without(where, hidden) if dedupe else where
         wider, found = expansion.expanded_query(parsed, version.glossary) if expand \
             else (None, {})
         end, newest_first = page * per_page, sort == "date"
@@ -213,11 +226,18 @@ class OpenSearchEngine:
             expansion_total = more["hits"]["total"]["value"]
             rows += [(h, wider) for h in more["hits"]["hits"]]
         records = self._records(version)[1]
-        hits = [self._hit(h["_source"], h["_score"], parsed, records, expanded, group_query)
+        relations = self._relations(version)
+        hits = [self._hit(h["_source"], h["_score"], parsed, records, expanded, group_query,
+                          relations)
                 for h, group_query in rows]
+        for hit in hits:
+            hit["copies"] = duplicates.describe(copies, copies.others(hit["doc_id"]), records)
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens,
-            "total": total + expansion_total, "expansion_total": expansion_total,
+            "total": total + expansion_total,
+            **self._copy_totals(version, parsed, wider, where, every_where, hidden, dedupe,
+                                total + expansion_total),
+            "expansion_total": expansion_total,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
             "took_ms": round((time.perf_counter() - started) * 1000, 2), "hits": hits,
@@ -228,6 +248,38 @@ class OpenSearchEngine:
                 scope.append(queries.paragraphs(wider, where, scored=False))
             answer["facets"] = self._facets(version, scope)
         return answer
+
+    # ------------------------------------------------------------ duplicate copies
+
+    def _copies(self, version: _Version) -> duplicates.Copies:
+        """The duplicate groups the build stored beside the metadata, read once per version."""
+        if version.copies is None:
+            answer = self._call(self.client.get, index=version.index, id=DUPLICATES_ID,
+                                ignore=404)
+            stored = json.loads((answer.get("_source") or {}).get("duplicates") or "{}")
+            version.copies = duplicates.copies_of(stored.get("groups", [])) \
+                if stored.get("version") == duplicates.VERSION else duplicates.Copies()
+        return version.copies
+
+    @staticmethod
+    def _without(where: list[dict], hidden: list[str]) -> list[dict]:
+        """Filter clauses ``where`` leaving out the documents ``hidden``."""
+        return where + [{"bool": {"must_not": {"terms": {"doc_id": hidden}}}}] if hidden \
+            else where
+
+    def _copy_totals(self, version: _Version, parsed: ParsedQuery, wider, where: list[dict],
+                     every_where: list[dict], hidden: list[str], dedupe: bool,
+                     total: int) -> dict:
+        """``total_with_copies`` and ``total_deduplicated`` (``total`` is one of them)."""
+        other = total
+        if hidden:  # the count the search did not make: with the copies, or without them
+            scope = every_where if dedupe else self._without(every_where, hidden)
+            other = self._count(queries.paragraphs(parsed, scope, scored=False))
+            if wider is not None:
+                other += self._count(queries.paragraphs(wider, scope, exclude=parsed,
+                                                        scored=False))
+        return {"total_with_copies": other if dedupe else total, "dedupe": dedupe,
+                "total_deduplicated": total if dedupe else other}
 
     def _idf(self, version: _Version, parsed: ParsedQuery) -> dict:
         """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``): the document
@@ -278,7 +330,7 @@ class OpenSearchEngine:
         return self._search(version, body, search_type="dfs_query_then_fetch")
 
     def _hit(self, stored: dict, score, parsed: ParsedQuery, records: dict, expanded,
-             wider: ParsedQuery | None) -> dict:
+             wider: ParsedQuery | None, relations: relations_graph.RelationGraph) -> dict:
         text = stored["text"]
         record = records.get(stored["doc_id"], {})
         return {
@@ -289,6 +341,7 @@ class OpenSearchEngine:
             **{key: record.get(key) for key in OFFICIAL_FIELDS},
             "group": "expansion" if wider else "query",
             "matched_by": expansion.matched_by(text, parsed, expanded, wider is not None),
+            **relations_graph.hit_fields(relations, stored["doc_id"]),
         }
 
     def _issued_by(self, version: _Version, issuer: str) -> list[str]:
@@ -326,7 +379,55 @@ class OpenSearchEngine:
         years = [{"year": year, "count": count}
                  for year, count in year_counts.items() if year != NO_YEAR]
         years.sort(key=lambda y: -y["year"])
-        return {"docs": docs, "years": years}
+        return {"docs": docs, "years": years,
+                "status": relations_graph.status_facet(self._relations(version), doc_counts)}
+
+    # ------------------------------------------------------------ relations
+
+    def relations(self) -> relations_graph.RelationGraph:
+        """The citations and statuses of the live index (indexer/relations/graph.py)."""
+        return self._relations(self._activate())
+
+    def _relations(self, version: _Version) -> relations_graph.RelationGraph:
+        """The relations record the build wrote beside the metadata, read once per version."""
+        if version.relations is None:
+            answer = self._call(self.client.get, index=version.index, id=RELATIONS_ID,
+                                ignore=404)
+            if answer.get("error"):  # the index was replaced under us: read it next time
+                self._checked = 0.0
+                return relations_graph.RelationGraph(data={})
+            stored = (answer.get("_source") or {}).get("relations")
+            version.relations = relations_graph.RelationGraph(data=relations_graph.loads(stored))
+        return version.relations
+
+    def _with_status(self, version: _Version, status: str,
+                     within: list[str] | None) -> list[str]:
+        try:
+            return relations_graph.only_status(self._relations(version), status, within)
+        except ValueError as error:
+            raise QueryError(str(error)) from None
+
+    def citations(self, doc_id: str) -> dict | None:
+        """What a document cites and what cites it, with its status (None for an unknown id)."""
+        if not isinstance(doc_id, str) or not DOC_ID_PATTERN.fullmatch(doc_id):
+            return None
+        version = self._activate()
+        records = self._records(version)[1]
+        if doc_id not in records:
+            return None
+        relations = self._relations(version)
+
+        def describe(other: str) -> dict:
+            record = records.get(other, {})
+            return {"title": record.get("title", other), "date": record.get("date"),
+                    "year": record.get("year")}
+
+        found = relations.citations(doc_id, describe)
+        if found is None:  # an index built before relations existed
+            found = {"doc_id": doc_id, "status": relations.status(doc_id), "cites": [],
+                     "cited_by": [], "counts": {"cites": 0, "resolved": 0, "cited_by": 0}}
+        found["available"] = relations.available
+        return {"title": records[doc_id].get("title", ""), **found}
 
     def hit_paragraphs(self, parsed: ParsedQuery, doc: str | None = None,
                        year_from: int | None = None, year_to: int | None = None):

@@ -78,8 +78,10 @@ def _unmatched(text: str, other: str) -> tuple[float, int]:
     return float(found.mean()), longest
 
 
-def find_groups(searcher, fingerprints: Fingerprints, records: dict[str, dict]) -> list[dict]:
-    """Every group of two or more copies: {"documents": best first, "why": {doc_id: reason}}."""
+def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, dict]
+                ) -> list[dict]:
+    """Every group of two or more copies: {"documents": best first, "why": {doc_id: reason}};
+    texts are read with ``paragraphs_of`` (``fingerprints.compute_from``), from either backend."""
     doc_ids = fingerprints.doc_ids
     parent = list(range(len(doc_ids)))
     reasons: dict[tuple[int, int], str] = {}
@@ -110,7 +112,7 @@ def find_groups(searcher, fingerprints: Fingerprints, records: dict[str, dict]) 
 
     def text(number: int) -> str:
         if number not in texts:
-            texts[number] = fp_module.document_text(searcher, doc_ids[number])
+            texts[number] = fp_module.document_text(paragraphs_of, doc_ids[number])
         return texts[number]
 
     extra = np.zeros(len(doc_ids), dtype=np.int64)  # characters the other copy lacks
@@ -168,7 +170,7 @@ def _preference(fingerprints: Fingerprints, records: dict[str, dict], extra: np.
 def build(folder: Path, searcher, fingerprints: Fingerprints, records: dict[str, dict]
           ) -> list[dict]:
     """Find the groups of copies and store them in a build folder; returns them."""
-    groups = find_groups(searcher, fingerprints, records)
+    groups = find_groups(fp_module.whoosh_paragraphs(searcher), fingerprints, records)
     temporary = Path(folder) / (".tmp-" + FILE)
     temporary.write_text(json.dumps({"version": VERSION, "groups": groups}, ensure_ascii=False),
                          encoding="utf-8")
@@ -201,6 +203,13 @@ class Copies:
         return [d for d in group["documents"] if d != doc_id] if group else []
 
 
+def copies_of(groups) -> Copies:
+    """The ``Copies`` of a list of groups (as ``find_groups`` returns them)."""
+    groups = tuple(groups)
+    return Copies(groups, {d: g for g in groups for d in g["documents"]},
+                  frozenset(d for g in groups for d in g["documents"][1:]))
+
+
 _loaded: "OrderedDict[str, Copies]" = OrderedDict()
 _loaded_lock = threading.Lock()
 
@@ -216,9 +225,7 @@ def load(generation: Path) -> Copies:
     if path.exists():
         saved = json.loads(path.read_text(encoding="utf-8"))
         if saved.get("version") == VERSION:
-            groups = tuple(saved["groups"])
-            copies = Copies(groups, {d: g for g in groups for d in g["documents"]},
-                            frozenset(d for g in groups for d in g["documents"][1:]))
+            copies = copies_of(saved["groups"])
     with _loaded_lock:
         _loaded[key] = copies
         while len(_loaded) > 2:

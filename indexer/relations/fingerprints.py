@@ -154,14 +154,27 @@ def load(folder: Path | None) -> Fingerprints | None:
 def compute(searcher, previous: Fingerprints | None = None) -> Fingerprints:
     """Fingerprints of every document the searcher's index holds, reusing ``previous`` ones
     of documents whose content hash is unchanged."""
-    records = sorted(searcher.documents(kind=KIND_DOCUMENT), key=lambda r: r["doc_id"])
+    return compute_from(searcher.documents(kind=KIND_DOCUMENT), whoosh_paragraphs(searcher),
+                        previous)
+
+
+def whoosh_paragraphs(searcher):
+    """The paragraph source of a Whoosh searcher, as ``compute_from`` takes it."""
+    return lambda doc_ids, every=False: _paragraph_texts(searcher, doc_ids, all_of_them=every)
+
+
+def compute_from(records, paragraphs_of, previous: Fingerprints | None = None) -> Fingerprints:
+    """Fingerprints of the documents of ``records`` (dicts with doc_id and content_hash), their
+    texts read by ``paragraphs_of(doc_ids, every)`` → {doc_id: [(para, text, heading)]} in
+    paragraph order (``every``: all documents are wanted) from whichever backend holds them."""
+    records = sorted(records, key=lambda r: r["doc_id"])
     reusable = {}
     if previous is not None:
         reusable = {(doc_id, digest): number for number, (doc_id, digest)
                     in enumerate(zip(previous.doc_ids, previous.content_hashes))}
     fresh = {r["doc_id"] for r in records
              if (r["doc_id"], r.get("content_hash", "")) not in reusable}
-    texts = _paragraph_texts(searcher, fresh, all_of_them=len(fresh) == len(records))
+    texts = paragraphs_of(fresh, len(fresh) == len(records))
     doc_signatures, doc_lengths, doc_defects = [], [], []
     passage_docs, passage_paras, passage_signatures, passage_keys = [], [], [], []
     hashed = _fingerprint_all({doc_id: texts.get(doc_id, []) for doc_id in fresh})
@@ -189,9 +202,10 @@ def compute(searcher, previous: Fingerprints | None = None) -> Fingerprints:
         _joined(passage_keys, np.uint64))
 
 
-def document_text(searcher, doc_id: str) -> str:
-    """A document's comparable text: its paragraphs in order, folded, without spaces or punctuation."""
-    paragraphs = _paragraph_texts(searcher, {doc_id}, all_of_them=False).get(doc_id, [])
+def document_text(paragraphs_of, doc_id: str) -> str:
+    """A document's comparable text: its paragraphs in order, folded, without spaces or
+    punctuation (``paragraphs_of`` as ``compute_from`` takes it)."""
+    paragraphs = paragraphs_of({doc_id}, False).get(doc_id, [])
     return "".join(comparable(text) for _, text, _ in paragraphs)
 
 

@@ -10,6 +10,7 @@ changed, added or removed document also updates the cited-by lists and statuses 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -33,14 +34,26 @@ def write(folder: Path, previous: Path | None = None) -> dict:
     """Extract and resolve the relations of the index in ``folder`` into its relations.json,
     reusing ``previous`` (the live generation) for unchanged documents; returns counts."""
     folder = Path(folder)
-    old = _read_file(previous) if previous is not None else {}
-    old_docs = old.get("docs", {}) if old.get("format") == FORMAT else {}
     ix = whoosh_index.open_dir(str(folder))
     with ix.searcher() as searcher:
         records = {r["doc_id"]: r for r in searcher.documents(kind=KIND_DOCUMENT)}
-        fresh = {doc_id for doc_id, r in records.items()
-                 if old_docs.get(doc_id, {}).get("hash") != r.get("content_hash")}
-        paragraphs = _paragraphs(searcher, fresh)
+        data, counts = compute(records, lambda fresh: _paragraphs(searcher, fresh),
+                               _read_file(previous) if previous is not None else {})
+    temporary = folder / (FILE_NAME + ".tmp")
+    temporary.write_text(dumps(data), encoding="utf-8")
+    os.replace(temporary, folder / FILE_NAME)
+    return counts
+
+
+def compute(records: dict[str, dict], paragraphs_of, previous: dict) -> tuple[dict, dict]:
+    """The relations data (as relations.json holds it) of the documents ``records`` (doc id →
+    document record) and counts; ``paragraphs_of(doc_ids)`` gives the (para, text) pairs of the
+    documents whose content hash differs from their entry in ``previous`` (the last data), the
+    others' entries are reused. Any backend supplies the records and paragraphs."""
+    old_docs = previous.get("docs", {}) if previous.get("format") == FORMAT else {}
+    fresh = {doc_id for doc_id, r in records.items()
+             if old_docs.get(doc_id, {}).get("hash") != r.get("content_hash")}
+    paragraphs = paragraphs_of(fresh) if fresh else {}
     docs = {}
     for doc_id, record in records.items():
         if doc_id in fresh:
@@ -50,12 +63,20 @@ def write(folder: Path, previous: Path | None = None) -> dict:
                                 date=_date(record), doc_number=record.get("doc_number"))
     counts = resolve(docs)
     counts["extracted"] = len(fresh)
-    data = {"format": FORMAT, "docs": docs}
-    temporary = folder / (FILE_NAME + ".tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                         encoding="utf-8")
-    os.replace(temporary, folder / FILE_NAME)
-    return counts
+    return {"format": FORMAT, "docs": docs}, counts
+
+
+def dumps(data: dict) -> str:
+    """Relations data as stored (compact JSON)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | None) -> dict:
+    """Stored relations data back ({} for none or unreadable)."""
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return {}
 
 
 def _paragraphs(searcher, doc_ids: set[str]) -> dict[str, list[tuple[int, str]]]:
@@ -149,8 +170,9 @@ def _read_file(generation: Path | None) -> dict:
 class RelationGraph:
     """The citations and statuses of one generation, read once."""
 
-    def __init__(self, generation: Path | None):
-        data = _read_file(generation)
+    def __init__(self, generation: Path | None = None, data: dict | None = None):
+        """From a generation's relations.json, or from ``data`` (what ``compute`` made)."""
+        data = _read_file(generation) if data is None else data
         self.docs: dict[str, dict] = data.get("docs", {}) if data.get("format") == FORMAT else {}
         self.available = bool(self.docs)
         self.cited_by: dict[str, list[tuple[str, int]]] = {}
@@ -246,7 +268,8 @@ class RelationGraph:
                              "context": entry["context"]})
         cited_by.sort(key=lambda c: (c.get("date") or str(c.get("year") or ""), c["doc_id"], -c["para"]),
                       reverse=True)
-        return {"doc_id": doc_id, "status": self.status(doc_id), "cites": cites,
+        # a copy: callers add to it (links on the web page), the cached statuses stay as computed
+        return {"doc_id": doc_id, "status": copy.deepcopy(self.status(doc_id)), "cites": cites,
                 "cited_by": cited_by,
                 "counts": {"cites": len(cites),
                            "resolved": sum(1 for c in cites if c["targets"]),
