@@ -245,7 +245,7 @@ class SearchEngine:
         pin = getattr(self._local, "pin", None)
         glossary = pin.glossary if pin is not None else expansion.vocabulary(self._local.generation)
         expanded = expansion.expand(searcher, parsed, glossary, matches, where) if expand else None
-        copies = duplicates.load(self._local.generation)  # each group once unless not dedupe
+        copies = duplicates.load(self._generation())  # each group once unless not dedupe
         hidden = copies.hidden - {doc}  # a copy asked for by its id is shown
         unique = [without_documents(searcher, found, hidden)
                   for found in (matches, expanded.matches if expanded else None) if found]
@@ -314,7 +314,7 @@ class SearchEngine:
     def glossary(self):
         """The glossary (and abbreviations) of the live generation."""
         self.searcher()
-        return expansion.vocabulary(self._local.generation)
+        return expansion.vocabulary(self._generation())
 
     def _facets(self, matches, searcher) -> dict:
         doc_counts = facet_counts(searcher, matches)
@@ -342,7 +342,7 @@ class SearchEngine:
     def _relations_now(self) -> relations_graph.RelationGraph:
         # The generation of the searcher this request already holds: asking for the searcher
         # again could reopen it under the request when a build has just published.
-        return relations_graph.for_generation(self._local.generation)
+        return relations_graph.for_generation(self._generation())
 
     def _with_status(self, status: str, within: list[str] | None) -> list[str]:
         try:
