@@ -86,7 +86,9 @@ def document_actions(document: Document, ordinal: int, index: str) -> list[dict]
             "title": document.title, "section": paragraph.section, "text": paragraph.text,
             "heading": bool(paragraph.heading), "level": paragraph.level or 0,
             "length": length, "words": words, "title_words": title_words, "unigrams": unigrams,
-            "bigrams": bigrams}})
+            "bigrams": bigrams,
+            # recognised from an image: marked, with the recogniser's confidence (as embedded)
+            **({"ocr": True, "confidence": paragraph.confidence} if paragraph.ocr else {})}})
     return actions
 
 

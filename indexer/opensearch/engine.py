@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import tempfile
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -37,8 +38,19 @@ from indexer.search.snippets import highlight, snippet
 
 RESOLVE_SECONDS = 1.0
 PAGE = 5000  # paragraphs read per request when a whole document or hit set is needed
-PARAGRAPH_FIELDS = ["doc_id", "para", "section", "text", "heading", "level", "title", "year"]
+PARAGRAPH_FIELDS = ["doc_id", "para", "section", "text", "heading", "level", "title", "year",
+                    "ocr", "confidence"]
 log = logging.getLogger(__name__)
+
+
+class _Pin:
+    """One physical index held for a series of searches (``OpenSearchEngine.pin``)."""
+
+    def __init__(self, version: "_Version"):
+        self.version = version
+
+    def close(self) -> None:
+        """Nothing to release: the cluster keeps the index until a later build deletes it."""
 
 
 class _Version:
@@ -89,6 +101,7 @@ class OpenSearchEngine:
         self.cluster = cluster
         self.client = cluster.client()
         self._lock = threading.Lock()
+        self._pinned = threading.local()  # a thread's pinned index inside reading()
         self._version: _Version | None = None
         self._checked = 0.0
 
@@ -119,8 +132,30 @@ class OpenSearchEngine:
         """A key that changes whenever the searched index changes (new build or update)."""
         return self._current().key
 
+    def pin(self) -> "_Pin":
+        """Hold the index live now: searches inside ``with engine.reading(pin):`` read it even
+        after a rebuild moves the alias (an export is one index, never a mix)."""
+        return _Pin(self._current())
+
+    @contextlib.contextmanager
+    def reading(self, pin: "_Pin"):
+        """Within the block, this thread's searches read ``pin``'s physical index."""
+        previous = getattr(self._pinned, "pin", None)
+        self._pinned.pin = pin
+        try:
+            yield
+        finally:
+            self._pinned.pin = previous
+
+    def _searched_index(self) -> str:
+        pin = getattr(self._pinned, "pin", None)
+        return pin.version.index if pin is not None else self.cluster.index
+
     def _current(self) -> _Version:
         from opensearchpy.exceptions import NotFoundError
+        pin = getattr(self._pinned, "pin", None)
+        if pin is not None:
+            return pin.version
         now = time.monotonic()
         if self._version is not None and now - self._checked < RESOLVE_SECONDS:
             return self._version
@@ -180,7 +215,7 @@ class OpenSearchEngine:
         # and delete that one mid-request, the alias always names a complete index.
         from opensearchpy.exceptions import NotFoundError
         try:
-            return self._call(self.client.search, index=self.cluster.index, body=body, **options)
+            return self._call(self.client.search, index=self._searched_index(), body=body, **options)
         except NotFoundError:
             self._checked = 0.0
             raise IndexNotFoundError(f"the index {self.cluster.index!r} is gone from the "
@@ -304,7 +339,7 @@ class OpenSearchEngine:
         body = []
         for query in searches:
             body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
-        answers = self._call(self.client.msearch, index=self.cluster.index, body=body)
+        answers = self._call(self.client.msearch, index=self._searched_index(), body=body)
         found = [answer["hits"]["total"]["value"] if "hits" in answer else None
                  for answer in answers["responses"]]
         frequencies = {key: df for key, df in zip(keys, found) if df is not None}
@@ -318,7 +353,7 @@ class OpenSearchEngine:
                 **queries.literal_boosts(literal_counts, gram_counts, records, fields)}
 
     def _count(self, query: dict) -> int:
-        return self._call(self.client.count, index=self.cluster.index,
+        return self._call(self.client.count, index=self._searched_index(),
                           body={"query": query})["count"]
 
     def _page(self, version: _Version, query: dict, start: int, size: int,
@@ -465,7 +500,7 @@ class OpenSearchEngine:
             return None
         version = self._activate()
         try:
-            record = self._call(self.client.get, index=self.cluster.index,
+            record = self._call(self.client.get, index=self._searched_index(),
                                 id=f"d:{doc_id}")["_source"]
         except NotFoundError:
             return None
@@ -483,6 +518,8 @@ class OpenSearchEngine:
             shown = {"para": paragraph["para"], "section": paragraph.get("section", ""),
                      "text": paragraph["text"], "heading": bool(paragraph.get("heading")),
                      "level": paragraph.get("level") or 0}
+            if paragraph.get("ocr"):
+                shown.update(ocr=True, confidence=paragraph.get("confidence"))
             if parsed is not None:
                 is_hit = paragraph["para"] in hits
                 marked = is_hit or _contains_a_term(paragraph["text"], parsed)
