@@ -12,7 +12,7 @@ import logging
 import pickle
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 import time
@@ -31,7 +31,8 @@ from indexer.embedded.matching import Postings, facet_counts, match, without_doc
 from indexer.errors import IndexVersionError, PolicySearchError, QueryError
 from indexer.relations import duplicates
 from indexer.search.query import ParsedQuery, parse_query
-from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, NO_YEAR, SCHEMA_VERSION
+from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, SCHEMA_VERSION
+from indexer.search.facets import facets
 from indexer.search.snippets import highlight, snippet
 
 SORTS = ("relevance", "date")
@@ -318,19 +319,7 @@ class SearchEngine:
 
     def _facets(self, matches, searcher) -> dict:
         doc_counts = facet_counts(searcher, matches)
-        titles = self._records_by_id(searcher)
-        docs = [{"doc_id": doc_id, "title": titles.get(doc_id, {}).get("title", doc_id),
-                 "year": titles.get(doc_id, {}).get("year") or None, "count": count}
-                for doc_id, count in doc_counts.items() if doc_id]
-        docs.sort(key=lambda d: (-d["count"], d["title"]))
-        year_counts = Counter()
-        for doc_id, count in doc_counts.items():
-            year_counts[titles.get(doc_id, {}).get("year") or NO_YEAR] += count
-        years = [{"year": year, "count": count}
-                 for year, count in year_counts.items() if year != NO_YEAR]
-        years.sort(key=lambda y: -y["year"])
-        return {"docs": docs, "years": years,
-                "status": relations_graph.status_facet(self._relations_now(), doc_counts)}
+        return facets(doc_counts, self._records_by_id(searcher), self._relations_now())
 
     # ------------------------------------------------------------ relations
 
@@ -359,17 +348,7 @@ class SearchEngine:
         if doc_id not in records:
             return None
 
-        def describe(other: str) -> dict:
-            record = records.get(other, {})
-            return {"title": record.get("title", other), "date": record.get("date"),
-                    "year": record.get("year")}
-
-        found = relations.citations(doc_id, describe)
-        if found is None:  # an index built before relations existed
-            found = {"doc_id": doc_id, "status": relations.status(doc_id), "cites": [],
-                     "cited_by": [], "counts": {"cites": 0, "resolved": 0, "cited_by": 0}}
-        found["available"] = relations.available
-        return {"title": records[doc_id].get("title", ""), **found}
+        return relations_graph.citations_answer(relations, records, doc_id)
 
     # ------------------------------------------------------------ documents and stats
 

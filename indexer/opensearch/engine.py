@@ -17,12 +17,10 @@ import tempfile
 import contextlib
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 from indexer.analysis import Dictionary, active_dictionary, literal_text, use_dictionary
 from indexer.embedded.engine import DOC_ID_PATTERN, OFFICIAL_FIELDS, SORTS, _check_positive
-from indexer.embedded.schema import NO_YEAR
 from indexer.errors import (BackendUnavailableError, IndexNotFoundError, IndexVersionError,
                             PolicySearchError, QueryError)
 from indexer.features import glossary as corpus_glossary
@@ -34,6 +32,7 @@ from indexer.relations import duplicates
 from indexer.relations import graph as relations_graph
 from indexer.search import expansion
 from indexer.search.query import ParsedQuery, parse_query
+from indexer.search.facets import facets
 from indexer.search.snippets import highlight, snippet
 
 RESOLVE_SECONDS = 1.0
@@ -403,19 +402,7 @@ class OpenSearchEngine:
             after = answer["aggregations"]["docs"].get("after_key")
             if not buckets or not after:
                 break
-        titles = self._records(version)[1]
-        docs = [{"doc_id": doc_id, "title": titles.get(doc_id, {}).get("title", doc_id),
-                 "year": titles.get(doc_id, {}).get("year") or None, "count": count}
-                for doc_id, count in doc_counts.items() if doc_id]
-        docs.sort(key=lambda d: (-d["count"], d["title"]))
-        year_counts = Counter()
-        for doc_id, count in doc_counts.items():
-            year_counts[titles.get(doc_id, {}).get("year") or NO_YEAR] += count
-        years = [{"year": year, "count": count}
-                 for year, count in year_counts.items() if year != NO_YEAR]
-        years.sort(key=lambda y: -y["year"])
-        return {"docs": docs, "years": years,
-                "status": relations_graph.status_facet(self._relations(version), doc_counts)}
+        return facets(doc_counts, self._records(version)[1], self._relations(version))
 
     # ------------------------------------------------------------ relations
 
@@ -452,17 +439,7 @@ class OpenSearchEngine:
             return None
         relations = self._relations(version)
 
-        def describe(other: str) -> dict:
-            record = records.get(other, {})
-            return {"title": record.get("title", other), "date": record.get("date"),
-                    "year": record.get("year")}
-
-        found = relations.citations(doc_id, describe)
-        if found is None:  # an index built before relations existed
-            found = {"doc_id": doc_id, "status": relations.status(doc_id), "cites": [],
-                     "cited_by": [], "counts": {"cites": 0, "resolved": 0, "cited_by": 0}}
-        found["available"] = relations.available
-        return {"title": records[doc_id].get("title", ""), **found}
+        return relations_graph.citations_answer(relations, records, doc_id)
 
     def hit_paragraphs(self, parsed: ParsedQuery, doc: str | None = None,
                        year_from: int | None = None, year_to: int | None = None):

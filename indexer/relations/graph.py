@@ -338,3 +338,19 @@ def status_facet(relations: RelationGraph, doc_counts: dict[str, int]) -> list[d
         documents[code] = documents.get(code, 0) + 1
     return [{"status": code, "label": validity.LABELS[code], "count": hits[code],
              "docs": documents[code]} for code in validity.STATUSES if code in hits]
+
+
+def citations_answer(relations: RelationGraph, records: dict[str, dict], doc_id: str) -> dict:
+    """What ``citations(doc_id)`` answers on every backend: the document's title, what it cites
+    and what cites it (described from ``records`` by id), its status, and the counts."""
+    def describe(other: str) -> dict:
+        record = records.get(other, {})
+        return {"title": record.get("title", other), "date": record.get("date"),
+                "year": record.get("year")}
+
+    found = relations.citations(doc_id, describe)
+    if found is None:  # an index built before relations existed
+        found = {"doc_id": doc_id, "status": relations.status(doc_id), "cites": [],
+                 "cited_by": [], "counts": {"cites": 0, "resolved": 0, "cited_by": 0}}
+    found["available"] = relations.available
+    return {"title": records[doc_id].get("title", ""), **found}
