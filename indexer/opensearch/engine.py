@@ -111,7 +111,7 @@ class OpenSearchEngine:
         from opensearchpy.exceptions import (ConnectionError as ClusterConnectionError,
                                              ConnectionTimeout, NotFoundError, TransportError)
         try:
-            return method(*args, **kwargs)
+            answer = method(*args, **kwargs)
         except (ClusterConnectionError, ConnectionTimeout) as error:
             raise self.cluster.unavailable(error) from None
         except NotFoundError:
@@ -126,6 +126,24 @@ class OpenSearchEngine:
                 raise self.cluster.unavailable(error) from None
             raise PolicySearchError(self.cluster.scrub(
                 f"OpenSearch answered {error.status_code}: {error.error}")) from None
+        self._refuse_partial(answer)
+        return answer
+
+    def _refuse_partial(self, answer) -> None:
+        # OpenSearch answers from the shards it reached when a node has just died: a count or a
+        # hit list from part of the index would look like a true answer. Say "unavailable".
+        if not isinstance(answer, dict):
+            return
+        answers = answer.get("responses") or [answer]
+        for one in answers:
+            shards = one.get("_shards") or {}
+            if one.get("error") or shards.get("failed", 0) or one.get("timed_out"):
+                failed = shards.get("failed", 0)
+                total = shards.get("total", 0)
+                raise BackendUnavailableError(self.cluster.scrub(
+                    f"the OpenSearch cluster at {','.join(self.cluster.hosts)} answered from part "
+                    f"of the index only ({failed} of {total} shards failed): try again in a "
+                    "moment"))
 
     def version(self) -> str:
         """A key that changes whenever the searched index changes (new build or update)."""
