@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 if TYPE_CHECKING:  # the build loads when a command builds, not in a search process
     from indexer.embedded.build import BuildSummary
     from indexer.relations.graph import RelationGraph
+    from indexer.relations.similar import PassageLookup
     from indexer.search.query import ParsedQuery
 
 
@@ -56,6 +57,9 @@ class SearchBackend(Protocol):
 
     def citations(self, doc_id: str) -> dict | None:
         """What a document cites and what cites it, with its status (``cites --json``)."""
+
+    def similar_lookup(self) -> PassageLookup:
+        """The similar passages the index stores (``relations.similar`` answers from it)."""
 
     def version(self) -> str:
         """A key that changes whenever the index changes (caches of derived results)."""

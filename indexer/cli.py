@@ -358,9 +358,10 @@ def terminal_marks(html: str) -> str:
 @click.argument("para", type=int)
 @index_option
 @json_option
-def similar(doc_id, para, index_dir, as_json):
+@cluster_options
+def similar(doc_id, para, index_dir, as_json, cluster):
     """Passages of other documents worded like paragraph PARA of DOC_ID, earliest first."""
-    found = similar_passages(open_engine(index_dir), doc_id, para)
+    found = similar_passages(open_engine(index_dir, cluster), doc_id, para)
     if found is None:
         raise PolicySearchError(f"no paragraph {para} in a document {doc_id!r}")
     if as_json:

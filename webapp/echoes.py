@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, render_template
 
-from indexer.embedded import store
 from indexer.relations import similar
 
 from . import engine
@@ -15,35 +14,21 @@ from .params import DOC_ID
 from .views import doc_url
 
 blueprint = Blueprint("echoes", __name__)
-NOT_ON_OPENSEARCH = ("similar passages and echoes are not available on the OpenSearch backend "
-                     "yet (docs/opensearch.md)")
-
-
-def _embedded() -> bool:
-    """Whether the engine keeps the similar-passage data (the embedded backend only, so far)."""
-    return getattr(engine(), "backend", "embedded") == "embedded"
 
 
 @blueprint.app_template_global()
 def similar_counts(doc_id: str) -> dict[int, int]:
     """para → how many similar passages, for a document page's "相似表述 N" links."""
-    if not _embedded():
-        return {}
-    found = similar.load(store.require_generation(engine().index_dir))
-    return found.counts(doc_id) if found is not None else {}
+    return similar.counts(engine(), doc_id)
 
 
 @blueprint.app_template_global()
 def document_echoes(doc_id: str) -> dict | None:
     """A document's paragraphs echoing earlier documents of other series (its page's summary)."""
-    if not _embedded():
-        return None
     return similar.echoes(engine(), doc_id)
 
 
 def _similar_or_404(doc_id: str, para: int) -> dict:
-    if not _embedded():
-        abort(501, description=NOT_ON_OPENSEARCH)
     found = similar.similar_passages(engine(), doc_id, para) if DOC_ID.fullmatch(doc_id) else None
     if found is None:
         abort(404, description=f"no paragraph {para} in a document {doc_id[:80]!r}")
@@ -67,8 +52,6 @@ def similar_page(doc_id: str, para: int):
 @blueprint.route("/api/doc/<doc_id>/echoes")
 def echoes_api(doc_id: str):
     """Which paragraphs of a document echo earlier documents of other series, and their share."""
-    if not _embedded():
-        abort(501, description=NOT_ON_OPENSEARCH)
     found = similar.echoes(engine(), doc_id) if DOC_ID.fullmatch(doc_id) else None
     if found is None:
         abort(404, description=f"no document with id {doc_id[:80]!r}")

@@ -350,6 +350,11 @@ class SearchEngine:
 
         return relations_graph.citations_answer(relations, records, doc_id)
 
+    def similar_lookup(self):
+        """The similar passages the live generation stores, as ``relations.similar`` reads them."""
+        from indexer.relations.similar import GenerationLookup
+        return GenerationLookup(self)
+
     # ------------------------------------------------------------ documents and stats
 
     def document(self, doc_id: str, query: str | None = None, mode: str = "words") -> dict | None:

@@ -37,6 +37,7 @@ from indexer.opensearch.connection import Cluster
 from indexer.opensearch.queries import KIND_DOCUMENT, KIND_META, KIND_PARAGRAPH
 from indexer.relations import duplicates, fingerprints
 from indexer.relations import graph as relations_graph
+from indexer.opensearch import similar as similar_passages
 
 SCHEMA_VERSION = "os-3"  # 2: document records carry title_words; 3: gram fields have norms
 META_ID = "__meta__"
@@ -396,11 +397,12 @@ class Builder:
     def _write_duplicates(self, index: str) -> None:
         """Find the groups of duplicate copies among ``index``'s documents (the embedded
         build's code, reading the texts from the cluster) and store them in its duplicates
-        record; written before the metadata, whose update makes engines load it."""
+        record, then the similar passages (opensearch/similar.py) from the same fingerprints;
+        written before the metadata, whose update makes engines load it."""
         from opensearchpy import helpers
         records = {hit["_source"]["doc_id"]: hit["_source"] for hit in helpers.scan(
             self.client, index=index, query={"query": {"term": {"kind": KIND_DOCUMENT}}},
-            _source=["doc_id", "title", "source", "content_hash", "doc_number"])}
+            _source=["doc_id", "title", "source", "content_hash", "doc_number", "year", "date"])}
 
         def paragraphs_of(doc_ids: set[str], every: bool = False) -> dict[str, list]:
             wanted = [{"term": {"kind": KIND_PARAGRAPH}}]
@@ -423,6 +425,7 @@ class Builder:
         self.client.index(index=index, id=DUPLICATES_ID, refresh=True, body={
             "kind": KIND_META, "duplicates": json.dumps(
                 {"version": duplicates.VERSION, "groups": groups}, ensure_ascii=False)})
+        similar_passages.write(self.client, index, prints, records, groups, BULK)
 
     # ------------------------------------------------------------------ relations
 

@@ -459,6 +459,11 @@ class OpenSearchEngine:
 
         return relations_graph.citations_answer(relations, records, doc_id)
 
+    def similar_lookup(self):
+        """The similar passages the index stores, as ``relations.similar`` reads them."""
+        from indexer.opensearch.similar import ClusterLookup
+        return ClusterLookup(self)
+
     def hit_paragraphs(self, parsed: ParsedQuery, doc: str | None = None,
                        year_from: int | None = None, year_to: int | None = None):
         """Every paragraph ``parsed`` matches, as (doc_id, para, text), in no set order."""

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -120,6 +121,19 @@ def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, distinct_s, sam
 def build(folder: Path, fingerprints: Fingerprints, records: dict[str, dict],
           same_group: np.ndarray) -> None:
     """Find and store every passage's neighbours (earliest document first) in a build folder."""
+    offsets, neighbours, similarity = neighbour_lists(fingerprints, records, same_group)
+    temporary = Path(folder) / (".tmp-" + FILE)
+    with open(temporary, "wb") as handle:
+        np.savez(handle, version=VERSION, threshold=THRESHOLD, offsets=offsets,
+                 neighbours=neighbours, similarity=similarity)
+    os.replace(temporary, Path(folder) / FILE)
+
+
+def neighbour_lists(fingerprints: Fingerprints, records: dict[str, dict],
+                    same_group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every passage's neighbours as CSR arrays (what every backend stores): passage i's are
+    ``neighbours[offsets[i]:offsets[i + 1]]`` (passage numbers, earliest document first) with
+    their ``similarity`` (rounded to 3 places)."""
     a, b, similarity = find_pairs(fingerprints, THRESHOLD, same_group)
     chronology = _chronology(fingerprints.doc_ids, records)
     owner = np.concatenate((a, b))
@@ -129,11 +143,7 @@ def build(folder: Path, fingerprints: Fingerprints, records: dict[str, dict],
                         owner))
     owner, other, both = owner[order], other[order], both[order]
     offsets = np.searchsorted(owner, np.arange(len(fingerprints.passage_docs) + 1))
-    temporary = Path(folder) / (".tmp-" + FILE)
-    with open(temporary, "wb") as handle:
-        np.savez(handle, version=VERSION, threshold=THRESHOLD, offsets=offsets.astype(np.int64),
-                 neighbours=other.astype(np.int32), similarity=np.round(both, 3))
-    os.replace(temporary, Path(folder) / FILE)
+    return offsets.astype(np.int64), other.astype(np.int32), np.round(both, 3)
 
 
 def _chronology(doc_ids: list[str], records: dict[str, dict]) -> np.ndarray:
@@ -213,31 +223,96 @@ def load(generation: Path) -> Neighbours | None:
     return found
 
 
+# ---------------------------------------------------------------- lookups
+
+Neighbour = tuple[str, int, float]  # (doc_id, para, similarity)
+
+
+class PassageLookup(Protocol):
+    """What the answers below read of the similar passages a backend stores; an engine's
+    ``similar_lookup()`` gives one per request (embedded: ``GenerationLookup``; OpenSearch:
+    ``indexer.opensearch.similar.ClusterLookup``)."""
+
+    def neighbours(self, doc_id: str, para: int) -> list[Neighbour] | None:
+        """A paragraph's similar passages, earliest document first (None: not compared)."""
+
+    def compared(self, doc_id: str) -> list[tuple[int, list[Neighbour]]]:
+        """Each compared paragraph of a document, in order, with its similar passages."""
+
+    def counts(self, doc_id: str) -> dict[int, int]:
+        """para → how many similar passages, for the paragraphs of a document that have any."""
+
+    def texts(self, wanted: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The text of each wanted (doc_id, para) paragraph that exists."""
+
+
+class GenerationLookup:
+    """The similar passages stored in an embedded index's live generation."""
+
+    def __init__(self, engine):
+        self.searcher = engine.searcher()
+        self.stored = load(store.require_generation(engine.index_dir))
+
+    def neighbours(self, doc_id: str, para: int) -> list[Neighbour] | None:
+        """A paragraph's similar passages, earliest document first (None: not compared)."""
+        row = self.stored.row(doc_id, para) if self.stored is not None else None
+        return self.stored.of(row) if row is not None else None
+
+    def compared(self, doc_id: str) -> list[tuple[int, list[Neighbour]]]:
+        """Each compared paragraph of a document, in order, with its similar passages."""
+        if self.stored is None or doc_id not in self.stored.doc_index:
+            return []
+        prints = self.stored.fingerprints
+        start, end = prints.passage_range(self.stored.doc_index[doc_id])
+        return [(int(prints.passage_paras[row]), self.stored.of(row)) for row in range(start, end)]
+
+    def counts(self, doc_id: str) -> dict[int, int]:
+        """para → how many similar passages, for the paragraphs of a document that have any."""
+        return self.stored.counts(doc_id) if self.stored is not None else {}
+
+    def texts(self, wanted: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The text of each wanted (doc_id, para) paragraph that exists."""
+        found = {}
+        for doc_id, para in wanted:
+            stored = _paragraph(self.searcher, doc_id, para)
+            if stored and stored.get("doc_id") == doc_id:
+                found[(doc_id, para)] = stored.get("text", "")
+        return found
+
+
 # ---------------------------------------------------------------- answers
 
 def similar_passages(engine, doc_id: str, para: int) -> dict | None:
-    """The object of ``policy-search similar DOC_ID PARA --json`` (None: no such paragraph)."""
-    searcher = engine.searcher()
-    stored = _paragraph(searcher, doc_id, para) if isinstance(para, int) else None
-    if not stored or stored.get("doc_id") != doc_id:
+    """The object of ``policy-search similar DOC_ID PARA --json`` (None: no such paragraph),
+    from either backend (its ``similar_lookup()``)."""
+    if not isinstance(para, int):
+        return None
+    lookup = engine.similar_lookup()
+    text = lookup.texts([(doc_id, para)]).get((doc_id, para))
+    if text is None:
         return None
     records = {r["doc_id"]: r for r in engine.documents()}
-    neighbours = load(store.require_generation(engine.index_dir))
-    row = neighbours.row(doc_id, para) if neighbours is not None else None
-    found = neighbours.of(row) if row is not None else []
-    me = _passage(records.get(doc_id, {}), doc_id, para, stored.get("text", ""))
+    neighbours = lookup.neighbours(doc_id, para)
+    found = neighbours or []
+    me = _passage(records.get(doc_id, {}), doc_id, para, text)
+    texts = lookup.texts([(other_id, other_para) for other_id, other_para, _ in found[:LISTED]])
     listed = []
     for other_id, other_para, similarity in found[:LISTED]:
-        text = _paragraph(searcher, other_id, other_para).get("text", "")
-        listed.append({**_passage(records.get(other_id, {}), other_id, other_para, text),
+        listed.append({**_passage(records.get(other_id, {}), other_id, other_para,
+                                  texts.get((other_id, other_para), "")),
                        "similarity": round(similarity, 2)})
     everyone = sorted([me] + listed, key=lambda p: _when(p) + (p["title"], p["doc_id"]))
     first = everyone[0] if listed else None
     for passage in listed:
         passage["first_appearance"] = passage is first
-    return {**me, "compared": row is not None, "threshold": THRESHOLD,
+    return {**me, "compared": neighbours is not None, "threshold": THRESHOLD,
             "total": len(found), "first_appearance": me is first if first else None,
             "similar": listed}
+
+
+def counts(engine, doc_id: str) -> dict[int, int]:
+    """para → how many similar passages, for a document page's "相似表述 N" links."""
+    return engine.similar_lookup().counts(doc_id)
 
 
 def _paragraph(searcher, doc_id: str, para: int) -> dict:
@@ -268,16 +343,15 @@ def echoes(engine, doc_id: str) -> dict | None:
     record = records.get(doc_id)
     if record is None:
         return None
-    neighbours = load(store.require_generation(engine.index_dir))
+    passages = engine.similar_lookup().compared(doc_id)
     answer = {"doc_id": doc_id, "title": record.get("title", ""), "compared": 0, "echoing": 0,
               "share": 0.0, "central": 0, "central_share": 0.0, "paragraphs": [], "sources": []}
-    if neighbours is None or doc_id not in neighbours.doc_index:
+    if not passages:
         return answer
     mine, my_series = _when(record), series_key(record)
-    start, end = neighbours.fingerprints.passage_range(neighbours.doc_index[doc_id])
     sources: dict[str, int] = {}
-    for row in range(start, end):
-        earlier = [(other, para, s) for other, para, s in neighbours.of(row)
+    for my_para, found in passages:
+        earlier = [(other, para, s) for other, para, s in found
                    if _when(records.get(other, {})) < mine
                    and series_key(records.get(other, {})) != my_series]
         if not earlier:
@@ -286,12 +360,12 @@ def echoes(engine, doc_id: str) -> dict | None:
         for source in dict.fromkeys(o for o, _, _ in earlier):
             sources[source] = sources.get(source, 0) + 1
         answer["paragraphs"].append({
-            "para": int(neighbours.fingerprints.passage_paras[row]),
+            "para": my_para,
             "earliest": {**_passage(records.get(other, {}), other, para, ""),
                          "similarity": round(similarity, 2)},
             "documents": len({o for o, _, _ in earlier}),
             "central": any(records.get(o, {}).get("region") == CENTRAL for o, _, _ in earlier)})
-    compared = answer["compared"] = end - start
+    compared = answer["compared"] = len(passages)
     answer["echoing"] = len(answer["paragraphs"])
     answer["share"] = round(answer["echoing"] / compared, 3) if compared else 0.0
     answer["central"] = sum(p["central"] for p in answer["paragraphs"])
