@@ -29,6 +29,7 @@ from indexer.features.trends import trends
 from indexer.ingest.documents import make_doc_id
 from indexer.opensearch.build import build_opensearch
 from indexer.opensearch.connection import Cluster
+from indexer.relations import similar
 from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,26 +298,34 @@ def test_duplicate_copies_count_once_on_both_backends(backends):
     assert sorted(map(key, theirs_every["hits"])) == sorted(map(key, ours_every["hits"]))
 
 
-def test_similar_passages_say_they_are_not_available_on_opensearch(backends):
-    """On a cluster the similar-passage API and page answer 501 with a sentence, and the
-    document page still opens (without "相似表述" links)."""
+def test_similar_passages_and_echoes_are_identical(backends):
+    """Every document's echoes and "相似表述" counts, and the similar passages of every paragraph
+    that has some, agree; the document page shows the same links, the API the same JSON."""
     from webapp import create_app
     embedded, clustered, corpus = backends[:3]
-    app = create_app({"INDEX_DIR": str(embedded.index_dir), "CORPUS_DIR": str(corpus),
-                      "OPENSEARCH": clustered.cluster})
-    client = app.test_client()
-    doc_id = "p020260204573316810122-3670c6f305"
-    for path in (f"/api/para/{doc_id}/3/similar", f"/api/doc/{doc_id}/echoes"):
-        answer = client.get(path)
-        assert answer.status_code == 501, path
-        assert answer.get_json() == {"error": "similar passages and echoes are not available on "
-                                              "the OpenSearch backend yet (docs/opensearch.md)"}
-    page = client.get(f"/doc/{doc_id}/similar/3")
-    assert page.status_code == 501
-    assert "not available on the OpenSearch backend yet" in page.get_data(as_text=True)
-    document = client.get(f"/doc/{doc_id}")
-    assert document.status_code == 200
-    assert "相似表述" not in document.get_data(as_text=True)
+    listed = 0
+    for record in embedded.documents():
+        doc_id = record["doc_id"]
+        assert similar.echoes(clustered, doc_id) == similar.echoes(embedded, doc_id), doc_id
+        counts = similar.counts(embedded, doc_id)
+        assert similar.counts(clustered, doc_id) == counts, doc_id
+        for para in counts:
+            assert similar.similar_passages(clustered, doc_id, para) == \
+                similar.similar_passages(embedded, doc_id, para), (doc_id, para)
+        listed += len(counts)
+    assert listed > 0
+    config = {"INDEX_DIR": str(embedded.index_dir), "CORPUS_DIR": str(corpus)}
+    on_cluster = create_app({**config, "OPENSEARCH": clustered.cluster}).test_client()
+    local = create_app(config).test_client()
+    links = re.compile(r'<a class="similar-link" href="([^"]+)">([^<]+)</a>')
+    doc_id = next(d["doc_id"] for d in embedded.documents() if similar.counts(embedded, d["doc_id"]))
+    page = on_cluster.get(f"/doc/{doc_id}").get_data(as_text=True)
+    assert links.findall(page) == links.findall(local.get(f"/doc/{doc_id}").get_data(as_text=True))
+    para = min(similar.counts(embedded, doc_id))
+    for path in (f"/api/para/{doc_id}/{para}/similar", f"/api/doc/{doc_id}/echoes"):
+        answer = on_cluster.get(path)
+        assert answer.status_code == 200, path
+        assert answer.get_json() == local.get(path).get_json(), path
 
 
 def test_citations_statuses_and_the_status_filter_are_identical(backends, capsys):

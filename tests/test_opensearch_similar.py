@@ -18,6 +18,7 @@ from indexer.backends import build, open_engine
 from indexer.cli import cli
 from indexer.ingest.documents import make_doc_id
 from indexer.opensearch import similar as cluster_similar
+from indexer.opensearch.build import in_part
 from indexer.opensearch.connection import Cluster
 from indexer.relations import similar
 from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
@@ -232,5 +233,25 @@ def test_long_lists_are_cut_into_several_records(tmp_path, opensearch_url, monke
             for para in (2, 3, 4):
                 assert similar.similar_passages(clustered, doc_id, para) == \
                     similar.similar_passages(embedded, doc_id, para)
+    finally:
+        cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")
+
+
+def test_parts_built_on_two_machines_give_the_same_lists(tmp_path, opensearch_url):  # noqa: F811
+    """``--full --part 1/2`` and ``2/2``: the part that completes the set computes the pairs over
+    every document (the other part's too), so the lists are those of one build."""
+    corpus = write_corpus(tmp_path / "corpus")
+    build_index(corpus, tmp_path / "index")
+    cluster = Cluster(opensearch_url, index=unique_index("similar-parts"))
+    try:
+        assert in_part(NATIONAL_2024, (1, 2)) != in_part(NATIONAL_2025, (1, 2))  # a pair split
+        build(corpus, cluster=cluster, full=True, part=(1, 2))
+        build(corpus, cluster=cluster, full=True, part=(2, 2))
+        embedded, clustered = open_engine(tmp_path / "index"), open_engine(cluster=cluster)
+        found = similar.similar_passages(clustered, ID[NATIONAL_2025], 3)
+        assert [p["doc_id"] for p in found["similar"]] == [ID[NATIONAL_2024], ID[HENAN]]
+        for doc_id in ID.values():
+            assert similar.echoes(clustered, doc_id) == similar.echoes(embedded, doc_id)
+            assert similar.counts(clustered, doc_id) == similar.counts(embedded, doc_id)
     finally:
         cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")
