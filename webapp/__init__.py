@@ -145,8 +145,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        kind = {400: "query", 404: "not_found", 405: "method",
-                501: "not_available"}.get(error.code, "server")
+        kind = {400: "query", 404: "not_found", 405: "method"}.get(error.code, "server")
         return answer(error.code or 500, kind, error.description or error.name)
 
     @app.errorhandler(Exception)
