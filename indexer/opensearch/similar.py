@@ -65,14 +65,19 @@ def records(prints: Fingerprints, offsets: np.ndarray, neighbours: np.ndarray,
             similarity: np.ndarray) -> Iterator[tuple[str, dict]]:
     """(id, source) of the similar-passage records of every document with compared passages,
     from ``neighbour_lists``' arrays."""
-    names = np.asarray(prints.doc_ids, dtype=object)[prints.passage_docs[neighbours]].tolist()
-    paras = prints.passage_paras[neighbours].tolist()
-    thousandths = np.rint(similarity.astype(np.float64) * 1000).astype(np.int64).tolist()
+    doc_names = np.asarray(prints.doc_ids, dtype=object)
     for number, doc_id in enumerate(prints.doc_ids):
         start, end = prints.passage_range(number)
+        # this document's entries only: memory stays that of the longest document
+        base, top = int(offsets[start]), int(offsets[end])
+        listed = neighbours[base:top]
+        names = doc_names[prints.passage_docs[listed]].tolist()
+        paras = prints.passage_paras[listed].tolist()
+        thousandths = np.rint(similarity[base:top].astype(np.float64) * 1000).astype(
+            np.int64).tolist()
         part, chunk, entries = 0, _empty(), 0
         for row in range(start, end):
-            low, high = int(offsets[row]), int(offsets[row + 1])
+            low, high = int(offsets[row]) - base, int(offsets[row + 1]) - base
             if chunk["paras"] and entries + 1 + high - low > RECORD_ENTRIES:
                 yield _record(doc_id, part, chunk)
                 part, chunk, entries = part + 1, _empty(), 0
