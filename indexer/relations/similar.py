@@ -288,14 +288,15 @@ def similar_passages(engine, doc_id: str, para: int) -> dict | None:
     if not isinstance(para, int):
         return None
     lookup = engine.similar_lookup()
-    text = lookup.texts([(doc_id, para)]).get((doc_id, para))
-    if text is None:
-        return None
-    records = {r["doc_id"]: r for r in engine.documents()}
     neighbours = lookup.neighbours(doc_id, para)
     found = neighbours or []
-    me = _passage(records.get(doc_id, {}), doc_id, para, text)
-    texts = lookup.texts([(other_id, other_para) for other_id, other_para, _ in found[:LISTED]])
+    # the paragraph's own text with the listed ones': one request on a cluster
+    texts = lookup.texts([(doc_id, para)] + [(other_id, other_para)
+                                             for other_id, other_para, _ in found[:LISTED]])
+    if (doc_id, para) not in texts:
+        return None
+    records = {r["doc_id"]: r for r in engine.documents()}
+    me = _passage(records.get(doc_id, {}), doc_id, para, texts[(doc_id, para)])
     listed = []
     for other_id, other_para, similarity in found[:LISTED]:
         listed.append({**_passage(records.get(other_id, {}), other_id, other_para,
