@@ -1,10 +1,12 @@
 """Similar passages (相似表述): paragraphs of other documents worded near-identically or as a
 close paraphrase, found at build time with datasketch's MinHash LSH over character shingles.
 
-Each build stores, beside the index, every passage's neighbours whose estimated shingle
+Each build stores, with the index, every passage's neighbours whose estimated shingle
 Jaccard similarity reaches THRESHOLD (chosen on the blind-judged sample in
 tests/bench/similar; docs/echoes.md gives its precision). Asking for a paragraph's similar
-passages, or for a document's echoes of earlier documents of other series, is then a lookup.
+passages, or for a document's echoes of earlier documents of other series, is then a lookup —
+through the engine's ``similar_lookup()``, so the answers below serve both backends (the
+embedded generation's arrays here, OpenSearch's records in indexer/opensearch/similar.py).
 """
 
 from __future__ import annotations
