@@ -25,8 +25,7 @@ def checked_search(query: str, mode: str, page, per_page, sort: str, year_from, 
                    records: Callable[[Handle], list[dict]],
                    relations: Callable[[Handle], relations_graph.RelationGraph],
                    ) -> tuple[Handle, ParsedQuery, list[str] | None]:
-    """Check a search's arguments, open the index, parse the query and narrow by issuer and status:
-    (the open index, the parsed query, the allowed document ids or None when nothing narrows)."""
+    """Check a search's arguments, open the index, parse the query, narrow by issuer and status."""
     check_positive("page", page)
     check_positive("per_page", per_page)
     if sort not in SORTS:
