@@ -296,18 +296,13 @@ def describe_relations(hit: dict) -> str:
 @cluster_options
 def cites(doc_id, index_dir, as_json, cluster):
     """List what a document cites: resolved references with their documents, the others as text."""
-    found = _citations(index_dir, doc_id, cluster)
-    if as_json:
-        click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cites")},
-                              ensure_ascii=False))
-        return
-    click.echo(click.style(found["title"], bold=True) + f"  [{found['status']['label']}]")
-    for cite in found["cites"]:
+    def line(cite: dict) -> str:
         targets = "; ".join(f"{t['title']} [{t['doc_id']}]" for t in cite["targets"])
-        click.echo(f"¶{cite['para']:<5} {cite['text']}" + (f"  → {targets}" if targets else
-                                                          click.style("  (not in the index)", dim=True)))
-    click.echo(click.style(f"{found['counts']['cites']} references, "
-                           f"{found['counts']['resolved']} in the index", dim=True))
+        return f"¶{cite['para']:<5} {cite['text']}" + (f"  → {targets}" if targets else
+                                                       click.style("  (not in the index)", dim=True))
+
+    _echo_citations(index_dir, doc_id, cluster, as_json, "cites", line,
+                    lambda counts: f"{counts['cites']} references, {counts['resolved']} in the index")
 
 
 @cli.command("cited-by")
@@ -317,24 +312,30 @@ def cites(doc_id, index_dir, as_json, cluster):
 @cluster_options
 def cited_by(doc_id, index_dir, as_json, cluster):
     """List the documents that cite a document, newest first, with the citing paragraph."""
-    found = _citations(index_dir, doc_id, cluster)
-    if as_json:
-        click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", "cited_by")},
-                              ensure_ascii=False))
-        return
-    click.echo(click.style(found["title"], bold=True) + f"  [{found['status']['label']}]")
-    for citing in found["cited_by"]:
-        click.echo(f"{citing.get('date') or '          '}  {citing['title']}  "
-                   + click.style(f"[{citing['doc_id']} ¶{citing['para']}]", dim=True))
-        click.echo("    " + citing["context"])
-    click.echo(click.style(f"cited by {found['counts']['cited_by']} documents", dim=True))
+    def line(citing: dict) -> str:
+        return (f"{citing.get('date') or '          '}  {citing['title']}  "
+                + click.style(f"[{citing['doc_id']} ¶{citing['para']}]", dim=True)
+                + "\n    " + citing["context"])
+
+    _echo_citations(index_dir, doc_id, cluster, as_json, "cited_by", line,
+                    lambda counts: f"cited by {counts['cited_by']} documents")
 
 
-def _citations(index_dir: Path, doc_id: str, cluster=None) -> dict:
+def _echo_citations(index_dir: Path, doc_id: str, cluster, as_json: bool, side: str,
+                    line, summary) -> None:
+    """Print one side (``cites`` or ``cited_by``) of a document's citations: as JSON, or its
+    title and status, ``line(entry)`` for each entry and ``summary(counts)``."""
     found = open_engine(index_dir, cluster).citations(doc_id)
     if found is None:
         raise PolicySearchError(f"no document with id {doc_id!r} (list them with `show`)")
-    return found
+    if as_json:
+        click.echo(json.dumps({key: found[key] for key in ("doc_id", "title", "status", side)},
+                              ensure_ascii=False))
+        return
+    click.echo(click.style(found["title"], bold=True) + f"  [{found['status']['label']}]")
+    for entry in found[side]:
+        click.echo(line(entry))
+    click.echo(click.style(summary(found["counts"]), dim=True))
 
 
 def from_argv(text: str) -> str:

@@ -288,9 +288,30 @@ def test_cli_cites_and_cited_by(corpus, tmp_path, capsys):
         ("《国务院办公厅关于加强城市绿地管理的通知》（国办发〔2018〕115号）", [NOTICE_ID]),
         ("《城市绿地养护办法》", []),
         ("国办发〔2018〕115号", [NOTICE_ID])]
+    main(["cites", MEASURES_ID, "--index", str(index)])
+    assert capsys.readouterr().out.splitlines() == [
+        "某市人民政府关于印发城市绿地养护办法的通知  [已废止]",
+        "¶3     《国务院办公厅关于加强城市绿地管理的通知》（国办发〔2018〕115号）"
+        f"  → 国务院办公厅关于加强城市绿地管理的通知 [{NOTICE_ID}]",
+        "¶3     《城市绿地养护办法》  (not in the index)",
+        f"¶5     国办发〔2018〕115号  → 国务院办公厅关于加强城市绿地管理的通知 [{NOTICE_ID}]",
+        "3 references, 2 in the index"]
     main(["cited-by", NOTICE_ID, "--index", str(index)])
-    out = capsys.readouterr().out
-    assert "某市城市绿地条例" in out and "cited by 2 documents" in out
+    assert capsys.readouterr().out.splitlines() == [
+        "国务院办公厅关于加强城市绿地管理的通知  [现行有效]",
+        f"2020-03-01  某市城市绿地条例  [{REGULATION_ID} ¶3]",
+        "    第一条 为了保护城市绿地，根据《中华人民共和国城乡规划法》和《国务院办公厅关于加强城市绿地管理的通知》，"
+        "制定本条例。",
+        f"2019-02-01  某市人民政府关于印发城市绿地养护办法的通知  [{MEASURES_ID} ¶3]",
+        "    根据《国务院办公厅关于加强城市绿地管理的通知》（国办发[2018]115号），现将《城市绿地养护办法》印发给你们，"
+        "请认真执行。",
+        f"2019-02-01  某市人民政府关于印发城市绿地养护办法的通知  [{MEASURES_ID} ¶5]",
+        "    第一条 绿地养护按照国办发（2018）115号文件的要求进行。",
+        "cited by 2 documents"]
+    main(["cited-by", NOTICE_ID, "--index", str(index), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert (sorted(data), data["title"], len(data["cited_by"])) == (
+        ["cited_by", "doc_id", "status", "title"], "国务院办公厅关于加强城市绿地管理的通知", 3)
     with pytest.raises(SystemExit) as stopped:
         main(["cited-by", "nope", "--index", str(index)])
     assert stopped.value.code == 1

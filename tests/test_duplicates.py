@@ -196,3 +196,31 @@ def test_one_changed_character_in_the_middle_is_another_version():
     body = "".join(BODY + ARTICLES)
     middle = body.index("每日检测")  # article 5 of 10: 每日 → 每周
     assert not duplicates.same_text(body, body[:middle] + "每周" + body[middle + 2:])
+
+
+def test_a_revision_that_only_adds_a_sentence_is_a_document_of_its_own(tmp_path):
+    """计量法实施细则 of 2018 and of 2022 differ by one inserted sentence and the revision
+    history: two documents, both found by search, neither hidden as the other's copy."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    history = ["2019年5月10日 市人民代表大会常务委员会通过"]
+    # A regulation of 80 articles (计量法实施细则 has 66): the insertions are under 3 %.
+    articles = [f"第{k + 1}条 " + ARTICLES[k % 10].split(" ", 1)[1] + f"（本条第{k + 1}项）"
+                for k in range(80)]
+    added = "供水企业自愿签署告知承诺书并按要求提交材料的，按照告知承诺相关程序办理。"
+    revised = [a + added if n == 4 else a for n, a in enumerate(articles)]
+    (corpus / "城市供水条例(2019-05-10).md").write_text(
+        "# 城市供水条例\n\n" + "\n\n".join(history + articles) + "\n", encoding="utf-8")
+    history_now = history + ["2024年3月1日 市人民代表大会常务委员会修正"]
+    (corpus / "城市供水条例(2024-03-01).md").write_text(
+        "# 城市供水条例\n\n" + "\n\n".join(history_now + revised) + "\n", encoding="utf-8")
+    # The texts alone would make them copies: a line and a sentence added to one of them.
+    assert duplicates.same_text("".join(history + articles), "".join(history_now + revised))
+    build_index(corpus, tmp_path / "index")
+    engine = SearchEngine(tmp_path / "index")
+    assert sorted(d["date"] for d in engine.documents()) == ["2019-05-10", "2024-03-01"]
+    found = engine.search("本条第5项", mode="exact")
+    assert found["total"] == 2
+    assert sorted(engine.document(h["doc_id"])["date"] for h in found["hits"]) == [
+        "2019-05-10", "2024-03-01"]
+    assert all(h["copies"] == [] for h in found["hits"])

@@ -214,11 +214,32 @@ def test_facets_count_hits_per_document_and_year(engine):
     assert facets["years"] == [{"year": 2023, "count": 1}, {"year": 2022, "count": 4}]
 
 
-def test_bad_parameters_raise_query_error(engine):
-    for kwargs in ({"page": 0}, {"per_page": -1}, {"page": "2"}, {"sort": "random"},
-                   {"mode": "fuzzy"}):
-        with pytest.raises(QueryError):
-            engine.search("乡村", **kwargs)
+# (arguments of search, the whole message of its QueryError): every backend refuses alike
+BAD_ARGUMENTS = [
+    ({"page": 0}, "page must be a positive whole number"),
+    ({"per_page": -1}, "per_page must be a positive whole number"),
+    ({"page": "2"}, "page must be a positive whole number"),
+    ({"per_page": True}, "per_page must be a positive whole number"),
+    ({"sort": "random"}, "unknown sort 'random': use 'relevance' or 'date'"),
+    ({"mode": "fuzzy"}, "unknown mode 'fuzzy': use 'words' or 'exact'"),
+    ({"year_from": "2022"}, "year_from must be a whole number"),
+    ({"year_to": 2023.0}, "year_to must be a whole number"),
+    ({"year_from": False}, "year_from must be a whole number"),
+    ({"issuer": "   "}, "issuer must be 1 to 100 characters"),
+    ({"issuer": "局" * 101}, "issuer must be 1 to 100 characters"),
+    ({"issuer": 7}, "issuer must be 1 to 100 characters"),
+    ({"status": "valid"}, "unknown status 'valid': use current, pending, repealed, expired, "
+                          "amended, unknown"),
+    ({"page": 0, "sort": "random", "mode": "fuzzy"}, "page must be a positive whole number"),
+    ({"mode": "fuzzy", "issuer": ""}, "unknown mode 'fuzzy': use 'words' or 'exact'"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD_ARGUMENTS)
+def test_bad_parameters_raise_query_error(engine, kwargs, message):
+    with pytest.raises(QueryError) as refused:
+        engine.search("乡村", **kwargs)
+    assert str(refused.value) == message
 
 
 def test_unknown_and_traversal_doc_ids_are_none(engine):

@@ -7,7 +7,9 @@ The bound on the work one request can cause, and where it is enforced:
   * a document id is 1–200 characters of ``[A-Za-z0-9_-]`` and is only ever looked up as a key in
     the index (``SearchEngine.document``), never used as a path.
 So every request here must answer within ``REQUEST_BOUND_S`` on the small test index. That is a
-bound (no request runs away), not a performance target.
+runaway detector, not a performance target: a backtracking pattern or a quadratic loop over
+10,000 characters takes minutes, a normal answer milliseconds, and a CI machine under load with
+jieba's dictionary still loading a few seconds — the bound sits far from all three.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from indexer import IndexNotFoundError, QueryError, SearchEngine
 from indexer.search.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
 from indexer.embedded.engine import DOC_ID_PATTERN
 
-REQUEST_BOUND_S = 2.0
+REQUEST_BOUND_S = 20.0
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # The engine's own refusals (QueryError) and the web layer's (params.BadParameter) all start so.

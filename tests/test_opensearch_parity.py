@@ -31,6 +31,7 @@ from indexer.opensearch.build import build_opensearch
 from indexer.opensearch.connection import Cluster
 from indexer.relations import similar
 from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from test_engine import BAD_ARGUMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -296,6 +297,16 @@ def test_duplicate_copies_count_once_on_both_backends(backends):
     key = lambda h: (h["doc_id"], h["para"], str(h["copies"]))  # noqa: E731
     assert sorted(map(key, theirs["hits"])) == sorted(map(key, ours["hits"]))
     assert sorted(map(key, theirs_every["hits"])) == sorted(map(key, ours_every["hits"]))
+
+
+def test_bad_arguments_are_refused_alike(backends):
+    """Both backends refuse each bad argument with the same whole message."""
+    embedded, clustered, _, _ = backends
+    for kwargs, message in BAD_ARGUMENTS:
+        for engine in (embedded, clustered):
+            with pytest.raises(QueryError) as refused:
+                engine.search("乡村", **kwargs)
+            assert str(refused.value) == message, (type(engine).__name__, kwargs)
 
 
 def test_similar_passages_and_echoes_are_identical(backends):

@@ -7,27 +7,13 @@ import time
 
 import pytest
 
-from indexer import build_index
 from indexer.embedded import store
-from test_rebuild import ADDED, DOCS, start_paused, write
+from test_rebuild import ADDED, corpus, index, start_paused, write  # noqa: F401 - fixtures
 from webapp import create_app
 from webapp.reindex import TOKEN_ENV
 
 TOKEN = "test-token-7f3a9c1e5b2d4f60"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture()
-def corpus(tmp_path):
-    for name, text in DOCS.items():
-        write(tmp_path / "corpus", name, text)
-    return tmp_path / "corpus"
-
-
-@pytest.fixture()
-def index(tmp_path, corpus):
-    build_index(corpus, tmp_path / "index")
-    return tmp_path / "index"
 
 
 def app_for(corpus, index, token=None):

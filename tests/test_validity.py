@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from indexer import SearchEngine, build_index
 from indexer.cli import main
 from indexer.embedded import store
+from indexer.ingest import officialmeta
 from indexer.ingest.documents import make_doc_id, read_document
 from indexer.relations import graph
 from indexer.relations.citations import find_references
@@ -21,6 +23,7 @@ from conftest import app_over
 
 SHARED_LAWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "laws"
 TODAY = dt.date(2026, 12, 1)
+QUICK_START_CORPUS = Path(__file__).resolve().parents[1] / "corpus"  # the README's Quick start
 
 
 def test_dates_in_digits_and_in_chinese_numerals():
@@ -29,6 +32,17 @@ def test_dates_in_digits_and_in_chinese_numerals():
     assert parse_date("一九九九年十二月二十五日") == "1999-12-25"
     assert parse_date("二〇二〇年十月一日") == "2020-10-01"
     assert parse_date("2021年2月30日") is None
+
+
+@pytest.mark.parametrize("written, iso", [
+    ("2019年2月1日", "2019-02-01"), ("2024年 12 月 1 日", "2024-12-01"),
+    ("二〇一九年二月一日", "2019-02-01"), ("二○二○年十二月三十一日", "2020-12-31"),
+    ("二ＯＯ九年三月十日", "2009-03-10")])
+def test_a_signature_date_is_one_the_metadata_and_the_validity_readers_both_take(written, iso):
+    meta = officialmeta.from_text(["各区人民政府：", "古树是珍贵的自然遗产。", "某市人民政府", written],
+                                  "关于加强古树保护的意见")
+    assert (meta.issuer, meta.signed) == ("某市人民政府", written)
+    assert parse_date(written) == iso
 
 
 # One document per pattern; the comment says what each should end up as on TODAY.
@@ -168,6 +182,33 @@ def test_status_on_pages_api_and_cli(index, capsys):
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert {h["doc_id"] for h in hits} == {ID["decision"], ID["amendment"], ID["recheck"],
                                            ID["identify"]}
+
+
+
+def _status_facet(page: str) -> list[str] | None:
+    """The labels of the search page's 时效性 facet, in order (None when the page has none)."""
+    if 'class="facet facet-status"' not in page:
+        return None
+    facet = page.split('class="facet facet-status"')[1].split("</section>")[0]
+    return re.findall(r'<span class="status-dot status-\w+"></span>([^<]+)</span>', facet)
+
+
+def test_the_status_facet_shows_only_when_a_hit_has_a_known_status(index, tmp_path):
+    client = app_over(index, index).test_client()
+    page = client.get("/search?q=古树").get_data(as_text=True)
+    assert _status_facet(page) == ["现行有效", "尚未施行", "已废止", "已失效", "已修改", "时效未知"]
+    only_unknown = client.get("/search?q=古树&status=unknown").get_data(as_text=True)
+    assert _status_facet(only_unknown) is None
+    assert "时效性：时效未知" in only_unknown  # the filter's chip still says what narrows
+    # The Quick start's corpus: one report that states nothing about its force.
+    quick_index = tmp_path / "quick-start-index"
+    build_index(QUICK_START_CORPUS, quick_index)
+    quick = app_over(quick_index, QUICK_START_CORPUS).test_client()
+    page = quick.get("/search?q=政府").get_data(as_text=True)
+    assert _status_facet(page) is None and "<h2>时效性</h2>" not in page
+    assert "<h2>年份</h2>" in page and "<h2>文档</h2>" in page
+    facet = SearchEngine(quick_index).search("政府", facets=True)["facets"]["status"]
+    assert [(s["status"], s["label"], s["docs"]) for s in facet] == [("unknown", "时效未知", 1)]
 
 
 # ---------------------------------------------------------------- real statements

@@ -20,9 +20,8 @@ from urllib.parse import quote
 
 import pytest
 
-from indexer import build_index
 from indexer.embedded import store
-from test_rebuild import ADDED, DOCS, write
+from test_rebuild import ADDED, corpus, index, write  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 
@@ -30,19 +29,6 @@ HOST = "127.0.0.1"
 TOKEN = "workers-test-token-0d9c4e"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 WORKERS = 2
-
-
-@pytest.fixture()
-def corpus(tmp_path):
-    for name, text in DOCS.items():
-        write(tmp_path / "corpus", name, text)
-    return tmp_path / "corpus"
-
-
-@pytest.fixture()
-def index(tmp_path, corpus):
-    build_index(corpus, tmp_path / "index")
-    return tmp_path / "index"
 
 
 class Server:

@@ -25,17 +25,17 @@ from whoosh import query as wq
 from indexer.relations import graph as relations_graph
 from indexer.search import expansion
 from indexer.embedded import store
-from indexer.analysis import active_dictionary, normalize, use_dictionary
+from indexer.analysis import active_dictionary, use_dictionary
 from indexer.embedded.dictionaries import generation_dictionary
 from indexer.embedded.matching import Postings, facet_counts, match, without_documents
-from indexer.errors import IndexVersionError, PolicySearchError, QueryError
+from indexer.errors import IndexVersionError, PolicySearchError
 from indexer.relations import duplicates
+from indexer.search.arguments import checked_search
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH, META_KEY, SCHEMA_VERSION
 from indexer.search.facets import facets
 from indexer.search.snippets import highlight, snippet
 
-SORTS = ("relevance", "date")
 OFFICIAL_FIELDS = ("issuer", "doc_number", "date", "published")  # on each hit, from its document
 CACHED_DOCUMENTS = 64
 DOC_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,200}")
@@ -231,15 +231,10 @@ class SearchEngine:
         with ``dedupe``, each group of duplicate documents counts once
         (``indexer/relations/duplicates.py``)."""
         started = time.perf_counter()
-        _check_positive("page", page)
-        _check_positive("per_page", per_page)
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}: use 'relevance' or 'date'")
-        searcher = self.searcher()
-        parsed = parse_query(query, mode)
-        issued = self._issued_by(searcher, issuer) if issuer else None
-        if status is not None:
-            issued = self._with_status(status, issued)
+        searcher, parsed, issued = checked_search(
+            query, mode, page, per_page, sort, year_from, year_to, issuer, status,
+            open_index=self.searcher, records=self._document_records,
+            relations=lambda searcher: self._relations_now())
         where = filter_query(doc, year_from, year_to, issued)
         matches = match(searcher, parsed, where)
         # the glossary of this searcher's generation (self.glossary() could reopen the searcher)
@@ -292,14 +287,6 @@ class SearchEngine:
             **relations_graph.hit_fields(self._relations_now(), stored["doc_id"]),
         }
 
-    def _issued_by(self, searcher, issuer: str) -> list[str]:
-        """Ids of the documents whose issuer contains ``issuer`` (width, case and script folded)."""
-        if not isinstance(issuer, str) or not issuer.strip() or len(issuer) > 100:
-            raise QueryError("issuer must be 1 to 100 characters")
-        wanted = normalize(re.sub(r"\s+", "", issuer))
-        return [d["doc_id"] for d in self._document_records(searcher)
-                if d.get("issuer") and wanted in normalize(re.sub(r"\s+", "", d["issuer"]))]
-
     def hit_paragraphs(self, parsed: ParsedQuery, doc: str | None = None,
                        year_from: int | None = None, year_to: int | None = None):
         """Every paragraph ``parsed`` matches, as (doc_id, para, text), in index order."""
@@ -332,12 +319,6 @@ class SearchEngine:
         # The generation of the searcher this request already holds: asking for the searcher
         # again could reopen it under the request when a build has just published.
         return relations_graph.for_generation(self._generation())
-
-    def _with_status(self, status: str, within: list[str] | None) -> list[str]:
-        try:
-            return relations_graph.only_status(self._relations_now(), status, within)
-        except ValueError as error:
-            raise QueryError(str(error)) from None
 
     def citations(self, doc_id: str) -> dict | None:
         """What a document cites and what cites it, with its status (None for an unknown id)."""
@@ -454,11 +435,6 @@ class SearchEngine:
             "built_at": meta.get("built_at"), "dictionary": meta.get("dictionary_description"),
             "docs": docs, "last_build": meta.get("last_build"),
         }
-
-
-def _check_positive(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise QueryError(f"{name} must be a positive whole number")
 
 
 def filter_query(doc=None, year_from=None, year_to=None, doc_ids=None):

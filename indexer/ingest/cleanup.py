@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from indexer.ingest.patterns import ORDINAL
+
 MAX_PARAGRAPH = 1000
 HARD_LIMIT = 2000
 
@@ -74,7 +76,7 @@ _ASCII_JUNK = re.compile(r"^[A-Za-z][A-Za-z .'_-]{0,29}$")
 
 NUMBERED = re.compile(
     r"^(?:[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十]{1,3}[）)]|\d{1,3}[.．、](?!\d)|"
-    r"[（(]\d{1,3}[）)]|第[一二三四五六七八九十百零〇\d]+[编章节条、，]|——|#)"
+    rf"[（(]\d{{1,3}}[）)]|{ORDINAL}[编章节条、，]|——|#)"
 )
 DELIVERY_LINE = re.compile(r"^[—–－-]*\s*[（(]?\s*(?:\d{4}|[〇零○一二三四五六七八九]{4})[^在]{0,10}日在")
 _GLOSSARY_TERM = re.compile(r"^\d{1,3}[.．、]\S.{0,38}[:：]$")

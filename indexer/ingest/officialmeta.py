@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BRACKETS = "〔〕[]［］()（）【】﹝﹞"
-# ﹝﹞ (small tortoise-shell brackets) stand in for 〔〕 in many Word files: 厅字﹝2019﹞33号.
-_OPEN, _CLOSE = "〔\\[［(（【﹝", "〕\\]］)）】﹞"
+from indexer.ingest.patterns import DATE_TEXT, DOC_NUMBER_CLOSE, DOC_NUMBER_OPEN
+
+_OPEN, _CLOSE = re.escape(DOC_NUMBER_OPEN), re.escape(DOC_NUMBER_CLOSE)
 DOC_NUMBER = re.compile(
     rf"([\u4e00-\u9fff]{{1,12}})\s*[{_OPEN}]\s*((?:19|20)\d{{2}})\s*[{_CLOSE}]\s*第?\s*(\d{{1,5}})\s*号")
 ORDER_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,10}令)\s*第\s*(\d{1,5})\s*号")
@@ -21,11 +21,10 @@ _ORGAN_END = r"(?:院|委|会|府|厅|室|局|部|署|行|处|办|中心|中央|
 _TITLE_ISSUER = re.compile(rf"^(.{{2,40}}?{_ORGAN_END})\s*关于")
 _MASTHEAD = re.compile(rf"^(.{{2,30}}?{_ORGAN_END})\s*文件$")
 _SIGNATURE_ORGAN = re.compile(rf"^[\u4e00-\u9fff　 ]{{2,30}}{_ORGAN_END}$")
-_DATE_TEXT = r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)"
-_DATE_LINE = re.compile(rf"^\s*{_DATE_TEXT}\s*$")
-_ORGAN_AND_DATE = re.compile(rf"^\s*(\S.{{1,30}}?{_ORGAN_END})\s*({_DATE_TEXT})\s*$")
+_DATE_LINE = re.compile(rf"^\s*{DATE_TEXT}\s*$")
+_ORGAN_AND_DATE = re.compile(rf"^\s*(\S.{{1,30}}?{_ORGAN_END})\s*({DATE_TEXT})\s*$")
 # The 版记's last line: the office that printed it and when (农业农村部办公厅 2025年1月24日印发).
-_PRINTED = re.compile(rf"^\s*(\S.{{1,30}}?{_ORGAN_END})\s*({_DATE_TEXT})\s*印发\s*$")
+_PRINTED = re.compile(rf"^\s*(\S.{{1,30}}?{_ORGAN_END})\s*({DATE_TEXT})\s*印发\s*$")
 _HEAD_LINES = 10
 _TAIL_LINES = 12
 

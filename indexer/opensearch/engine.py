@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from indexer.analysis import Dictionary, active_dictionary, literal_text, use_dictionary
-from indexer.embedded.engine import DOC_ID_PATTERN, OFFICIAL_FIELDS, SORTS, _check_positive
+from indexer.embedded.engine import DOC_ID_PATTERN, OFFICIAL_FIELDS
 from indexer.errors import (BackendUnavailableError, IndexNotFoundError, IndexVersionError,
                             PolicySearchError, QueryError)
 from indexer.features import glossary as corpus_glossary
@@ -31,6 +31,7 @@ from indexer.opensearch.tokens import literal_tokens, token
 from indexer.relations import duplicates
 from indexer.relations import graph as relations_graph
 from indexer.search import expansion
+from indexer.search.arguments import checked_search
 from indexer.search.query import ParsedQuery, parse_query
 from indexer.search.facets import facets
 from indexer.search.snippets import highlight, snippet
@@ -247,15 +248,10 @@ class OpenSearchEngine:
         ``status`` keeps documents of one validity status; with ``dedupe``, each group of
         duplicate documents counts once (as embedded)."""
         started = time.perf_counter()
-        _check_positive("page", page)
-        _check_positive("per_page", per_page)
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}: use 'relevance' or 'date'")
-        version = self._activate()
-        parsed = parse_query(query, mode)
-        issued = self._issued_by(version, issuer) if issuer else None
-        if status is not None:
-            issued = self._with_status(version, status, issued)
+        version, parsed, issued = checked_search(
+            query, mode, page, per_page, sort, year_from, year_to, issuer, status,
+            open_index=self._activate, records=lambda version: self._records(version)[0],
+            relations=self._relations)
         where = queries.filters(doc, year_from, year_to, issued)
         copies = self._copies(version)
         hidden = sorted(copies.hidden - {doc})  # a copy asked for by its id is shown
@@ -396,14 +392,6 @@ class OpenSearchEngine:
             **relations_graph.hit_fields(relations, stored["doc_id"]),
         }
 
-    def _issued_by(self, version: _Version, issuer: str) -> list[str]:
-        from indexer.analysis import normalize
-        if not isinstance(issuer, str) or not issuer.strip() or len(issuer) > 100:
-            raise QueryError("issuer must be 1 to 100 characters")
-        wanted = normalize(re.sub(r"\s+", "", issuer))
-        return [d["doc_id"] for d in self._records(version)[0]
-                if d.get("issuer") and wanted in normalize(re.sub(r"\s+", "", d["issuer"]))]
-
     def _facets(self, version: _Version, scope: list[dict]) -> dict:
         query = scope[0] if len(scope) == 1 else {"bool": {"should": scope,
                                                            "minimum_should_match": 1}}
@@ -439,13 +427,6 @@ class OpenSearchEngine:
             stored = (answer.get("_source") or {}).get("relations")
             version.relations = relations_graph.RelationGraph(data=relations_graph.loads(stored))
         return version.relations
-
-    def _with_status(self, version: _Version, status: str,
-                     within: list[str] | None) -> list[str]:
-        try:
-            return relations_graph.only_status(self._relations(version), status, within)
-        except ValueError as error:
-            raise QueryError(str(error)) from None
 
     def citations(self, doc_id: str) -> dict | None:
         """What a document cites and what cites it, with its status (None for an unknown id)."""

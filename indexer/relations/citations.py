@@ -20,10 +20,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-OPEN_BRACKETS = "〔[［（(﹝【"
-CLOSE_BRACKETS = "〕]］）)﹞】"
-_OPEN = re.escape(OPEN_BRACKETS)
-_CLOSE = re.escape(CLOSE_BRACKETS)
+from indexer.ingest.patterns import DOC_NUMBER_CLOSE, DOC_NUMBER_OPEN
+
+_OPEN = re.escape(DOC_NUMBER_OPEN)
+_CLOSE = re.escape(DOC_NUMBER_CLOSE)
 DOC_NUMBER = re.compile(
     rf"([\u4e00-\u9fff]{{1,14}})\s*[{_OPEN}]\s*((?:19|20|１９|２０)\d{{2}})\s*[{_CLOSE}]\s*第?\s*(\d{{1,5}})\s*号")
 # Words that end up before a number's issuer code when the code is read greedily (请按照国办发…):

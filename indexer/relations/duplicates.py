@@ -6,7 +6,9 @@ for text added to one of them: folded and stripped of spaces and punctuation, at
 each text's 8-character shingles occur in the other, and at most one of the two has unmatched
 text outside its first and last tenth (headers, page furniture, a photo caption or page numbers in one copy do not
 matter; one article changed in a regulation leaves unmatched text in both versions — a
-revision is a document of its own). Candidates come from datasketch's MinHash LSH over the
+revision is a document of its own). Two documents dated more than VERSION_DAYS apart are never
+copies: a regulation revised by inserting one sentence (计量法实施细则 of 2018 and of 2022) passes the
+text test, but each revision is a document a reader must find. Candidates come from datasketch's MinHash LSH over the
 documents' shingle signatures; every candidate is checked that way.
 
 The best-formed copy of a group is shown: Word over OFD over PDF over plain text over a web
@@ -18,6 +20,7 @@ and each shown document's list of copies).
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import re
@@ -39,6 +42,7 @@ FILE = "echoes-duplicates.json"
 COVER = 0.97  # true copies on ../shared score ≥ 0.98; a supplement adding two sentences 0.95
 JOIN = DOCUMENT_SHINGLE - 1  # shingles spanning the place where one copy has text added
 EDGE = 0.1  # the head and tail of a text, where copies differ by headers and furniture
+VERSION_DAYS = 31  # a page published some days after the document it carries is still a copy
 CANDIDATE_SIMILARITY = 0.5  # LSH threshold on the document signatures (copies are far above)
 FORMATS = {  # suffix → (preference, what a reader calls it); lower is better
     ".docx": (0, "Word"), ".doc": (0, "Word"), ".wps": (0, "WPS"), ".ofd": (1, "OFD"),
@@ -104,7 +108,8 @@ def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, di
         # A 文号 read from a document's body can be one it cites (a 决定 listing what it
         # repeals): the same number makes copies only when the titles name the same document.
         for other in by_number.setdefault(doc_number, []):
-            if _same_title(records.get(doc_ids[other], {}), records.get(doc_id, {})):
+            first, second = records.get(doc_ids[other], {}), records.get(doc_id, {})
+            if _same_title(first, second) and not _dated_apart(first, second):
                 join(other, number, "same_doc_number")
                 break
         by_number[doc_number].append(number)
@@ -117,7 +122,9 @@ def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, di
 
     extra = np.zeros(len(doc_ids), dtype=np.int64)  # characters the other copy lacks
     for a, b in _candidates(fingerprints):
-        if root(a) != root(b) and same_text(text(a), text(b)):
+        if (root(a) != root(b) and not _dated_apart(records.get(doc_ids[a], {}),
+                                                    records.get(doc_ids[b], {}))
+                and same_text(text(a), text(b))):
             join(a, b, "same_text")
             for one, other in ((a, b), (b, a)):
                 share = _unmatched(text(one), text(other))[0]
@@ -248,3 +255,12 @@ def _same_title(a: dict, b: dict) -> bool:
     first = _SPACE.sub("", normalize(a.get("title") or ""))
     second = _SPACE.sub("", normalize(b.get("title") or ""))
     return bool(first and second) and (first in second or second in first)
+
+
+def _dated_apart(a: dict, b: dict) -> bool:
+    """Whether two documents carry dates more than VERSION_DAYS apart (two versions)."""
+    try:
+        first, second = (_dt.date.fromisoformat(r.get("date") or "") for r in (a, b))
+    except ValueError:
+        return False  # an undated copy (a page without its date) may still be a copy
+    return abs((first - second).days) > VERSION_DAYS

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from indexer.ingest.patterns import CN_DIGITS, DATE_TEXT, ORDINAL, small_number
 from indexer.relations.citations import Reference, find_references
 
 STATUSES = ("current", "pending", "repealed", "expired", "amended", "unknown")
@@ -27,16 +28,12 @@ LABELS = {"current": "现行有效", "pending": "尚未施行", "repealed": "已
 SELF = (r"本(?:实施细则|实施办法|暂行办法|暂行规定|暂行条例|法|条例|规定|办法|细则|规则|决定|决议|"
         r"通知|意见|解释|批复|方案|规划|措施|规程|准则|标准|修正案|政策|文件|公告|通告|指南|制度|"
         r"令|答复|复函|指引|纲要|计划|清单|目录|章程|守则|导则|规范|要点|细则|公约|协定|议定书)")
-_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "两": 2}
-_DATE = (r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
-         r"|[〇零○Ｏ一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)")
 _ON_ISSUE = r"(?:公布|发布|印发|颁布|下发|通过|签发|公告|成文)之日"
 EFFECTIVE = re.compile(
-    rf"{SELF}[^。；]{{0,40}}?自\s*({_DATE}|{_ON_ISSUE})\s*起\s*(?:施行|实施|执行|生效|试行|开始施行)")
+    rf"{SELF}[^。；]{{0,40}}?自\s*({DATE_TEXT}|{_ON_ISSUE})\s*起\s*(?:施行|实施|执行|生效|试行|开始施行)")
 # 本通知有效期… or 本办法自…起施行，有效期…: never a licence's 有效期 later in the sentence
 EXPIRY = re.compile(
-    rf"{SELF}(?:[^。；，,]{{0,6}}?|[^。；]{{0,40}}?(?:施行|实施|执行)\s*[，,])\s*有效期(?:为|至|截至|到)?\s*(?:({_DATE})|(\d{{1,2}}|[一二三四五六七八九十两]{{1,3}})\s*年)")
+    rf"{SELF}(?:[^。；，,]{{0,6}}?|[^。；]{{0,40}}?(?:施行|实施|执行)\s*[，,])\s*有效期(?:为|至|截至|到)?\s*(?:({DATE_TEXT})|(\d{{1,2}}|[一二三四五六七八九十两]{{1,3}})\s*年)")
 REPEAL_WORDS = re.compile(r"(?:同时|予以|一并|即行|即|也|自行|相应)?(?:废止|不再执行|不再适用)")
 AMEND_NEAR = re.compile(  # 将《X》第三条修改为, but not 将《X》第三条的罪名由…修改为
     r"[^。；由]{0,30}?(?:作(?:出)?(?:如下|以下)修改|修改为|进行修改|予以修改|作(?:出)?修改|修正为)")
@@ -47,7 +44,7 @@ LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}\s*[.．、]|[一二三四五六七八九
 _AMENDMENT_TITLE = re.compile(r"^(.{2,60}?)修正案(?:[（(][^（）()]{1,12}[）)])?$")
 _AMEND_TITLE = re.compile(r"关于修改")
 _REPEAL_TITLE = re.compile(r"废止")
-_PART = re.compile(r"第[一二三四五六七八九十百零〇\d]+[条款项]")
+_PART = re.compile(rf"{ORDINAL}[条款项]")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 
 
@@ -62,27 +59,16 @@ def parse_date(text: str) -> str | None:
         if not match:
             return None
         try:
-            year = int("".join(str(_CN_DIGITS[c]) for c in match.group(1)))
+            year = int("".join(str(CN_DIGITS[c]) for c in match.group(1)))
         except KeyError:
             return None
-        month, day = _small_number(match.group(2)), _small_number(match.group(3))
+        month, day = small_number(match.group(2)), small_number(match.group(3))
         if month is None or day is None:
             return None
     try:
         return dt.date(year, month, day).isoformat()
     except ValueError:
         return None
-
-
-def _small_number(text: str) -> int | None:
-    """1 to 99 written 一 … 九十九 (or in digits)."""
-    if text.isdigit():
-        return int(text)
-    if "十" not in text:
-        return _CN_DIGITS.get(text) if len(text) == 1 else None
-    tens, _, ones = text.partition("十")
-    value = (_CN_DIGITS.get(tens, -100) if tens else 1) * 10 + (_CN_DIGITS.get(ones, -100) if ones else 0)
-    return value if 0 < value < 100 else None
 
 
 def read_statements(paragraphs: list[tuple[int, str]], references: list[Reference],
@@ -163,7 +149,7 @@ def _dated(value: str, para: int, text: str, match: re.Match) -> dict:
 def _years(value: str | None) -> int | None:
     if not value:
         return None
-    return int(value) if value.isdigit() else _small_number(value)
+    return int(value) if value.isdigit() else small_number(value)
 
 
 def _repeals_in(text, para, references, indexes, spans) -> list[dict]:

@@ -18,12 +18,10 @@ average is printed beside each figure: the machine may be shared.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +33,7 @@ from urllib.parse import quote
 from indexer.embedded.engine import SearchEngine
 
 from .queries import build_query_set
+from .server import free_port, get, wait_until_answering
 from .run import REPO_ROOT, SHARED, assemble_corpus, log, percentile
 
 DEFAULT_SETS = ("national-reports", "provincial-2026")
@@ -99,24 +98,6 @@ def cli(*arguments: str) -> list[str]:
 
 # ---------------------------------------------------------------- HTTP first calls
 
-def free_port() -> int:
-    """A loopback port that is free now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    """Status and body of one GET on a fresh connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        connection.request("GET", path)
-        answer = connection.getresponse()
-        return answer.status, answer.read()
-    finally:
-        connection.close()
-
-
 def first_calls(serve_arguments: list[str], queries: list[tuple[str, str]]) -> dict:
     """A fresh server: start → first answer, each query once over HTTP (8 clients), then the
     top hit's document page once per distinct document, one at a time, then every query again one at a time; the server's RSS after."""
@@ -127,16 +108,9 @@ def first_calls(serve_arguments: list[str], queries: list[tuple[str, str]]) -> d
                                       str(port), "--threads", str(CLIENT_THREADS)),
                                   cwd=REPO_ROOT, stdout=console, stderr=subprocess.STDOUT)
         try:
-            while True:
-                try:
-                    if get(port, "/api/stats")[0] == 200:  # not a search: those count as first calls
-                        break
-                except OSError:
-                    if server.poll() is not None or time.perf_counter() - launched > 120:
-                        console.seek(0)
-                        raise SystemExit("server did not start: " + console.read().decode()[-3000:])
-                    time.sleep(0.05)
-            start_seconds = time.perf_counter() - launched
+            # /api/stats, not a search: those count as first calls
+            start_seconds = wait_until_answering(server, port, "/api/stats", console, launched,
+                                                 limit_seconds=120)
 
             def search(query):
                 text, mode = query

@@ -164,51 +164,29 @@ def server_memory(pid: int) -> dict:
 def probe_http_first_calls(index_dir: str, queries_file: str, threads: int = 8) -> dict:
     """Start `policy-search serve` (8 threads), time launch → first answer, then send every
     query once over /api/search from ``threads`` clients at a time; the server's RSS after."""
-    import http.client
     import json as json_module
-    import socket
     import subprocess
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import quote
 
+    from .server import free_port, get, wait_until_answering
+
     queries = [tuple(q) for q in json_module.loads(open(queries_file, encoding="utf-8").read())]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
-    def get(path):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        try:
-            connection.request("GET", path)
-            response = connection.getresponse()
-            response.read()
-            return response.status
-        finally:
-            connection.close()
-
-    first_path = "/api/search?q=" + quote(READY_QUERY)
+    port = free_port()
     with tempfile.TemporaryFile() as log:
         launched = time.perf_counter()
         server = subprocess.Popen([sys.executable, "-m", "indexer", "serve", "--index", index_dir,
                                    "--host", "127.0.0.1", "--port", str(port),
                                    "--threads", "8"], stdout=log, stderr=subprocess.STDOUT)
         try:
-            while True:
-                try:
-                    if get(first_path) == 200:
-                        break
-                except OSError:
-                    if server.poll() is not None or time.perf_counter() - launched > 120:
-                        log.seek(0)
-                        raise RuntimeError("server did not start: " + log.read().decode())
-                    time.sleep(0.02)
-            start_seconds = time.perf_counter() - launched
+            start_seconds = wait_until_answering(server, port, "/api/search?q=" + quote(READY_QUERY),
+                                                 log, launched, limit_seconds=120)
 
             def timed(query):
                 text, mode = query
                 started = time.perf_counter()
-                status = get(f"/api/search?q={quote(text)}&mode={mode}")
+                status = get(port, f"/api/search?q={quote(text)}&mode={mode}")[0]
                 return (time.perf_counter() - started) * 1000, status
 
             with ThreadPoolExecutor(threads) as pool:

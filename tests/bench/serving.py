@@ -17,11 +17,9 @@ shared.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,7 @@ from urllib.parse import quote
 from indexer import SearchEngine
 
 from .queries import build_query_set
+from .server import free_port, get, wait_until_answering
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POLICY_FILE = REPO_ROOT.parent / "shared" / "queries" / "public.txt"
@@ -47,23 +46,6 @@ def percentile(values: list[float], p: float) -> float:
         return math.nan
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def get(port: int, path: str) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
 
 
 def process_tree(pid: int) -> list[int]:
@@ -109,24 +91,15 @@ def measure(index: Path, queries: list[str], workers: int, clients: int,
             command += ["--threads", str(threads)]
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
         try:
-            first_path = "/api/search?q=" + quote(FIRST_QUERY)
-            while True:
-                try:
-                    if get(port, first_path) == 200:
-                        break
-                except OSError:
-                    if server.poll() is not None or time.perf_counter() - launched > 300:
-                        log.seek(0)
-                        raise RuntimeError("server did not start: " + log.read().decode())
-                    time.sleep(0.01)
-            start_seconds = time.perf_counter() - launched
+            start_seconds = wait_until_answering(server, port, "/api/search?q=" + quote(FIRST_QUERY),
+                                                 log, launched, limit_seconds=300)
             start_cpu = cpu_seconds(process_tree(server.pid))
             time.sleep(1.0)  # let every worker finish its own warm-up before the clock runs
             warm_cpu = cpu_seconds(process_tree(server.pid))
 
             def timed(text: str) -> float:
                 started = time.perf_counter()
-                status = get(port, "/api/search?q=" + quote(text))
+                status = get(port, "/api/search?q=" + quote(text))[0]
                 if status != 200:
                     raise RuntimeError(f"{text}: HTTP {status}")
                 return (time.perf_counter() - started) * 1000

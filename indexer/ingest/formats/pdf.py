@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 
 from indexer.ingest import ocr
+from indexer.ingest.patterns import DATE_TEXT
 from indexer.ingest.formats import BODY, TITLE, Block, DocumentError, Extracted
 from indexer.ingest.formats.layout import (ABOVE_TITLE, ORGANS_ONLY, SENTENCE_END, join,
                                            starts_paragraph, tidy)
@@ -44,8 +45,7 @@ _LIST_ITEM = re.compile(r"^(?:[a-zA-Z\d]{1,2}[）).、]|[（(][a-zA-Z\d一二三
 # Set above the title in a larger font: a red head, a standard's cover line.
 _MASTHEAD = re.compile(r"(?:文件|[国行地]\w标准|团体标准|企业标准)$")
 # What a scanner app stamps on every page of a scan; it is not the document's text.
-_SIGNATURE_DATE = re.compile(r"^(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
-                             r"|[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日)$")
+_SIGNATURE_DATE = re.compile(rf"^{DATE_TEXT}$")
 _ONE_ORGAN = re.compile(r"^[\u4e00-\u9fff]{2,30}(?:院|委|会|府|厅|室|局|部|署|行|处|办|中心|中央|公司)$")
 _SCANNER_MARK = re.compile(r"扫描全能王\s*创建|camscanner|由\s*扫描全能王\s*扫描创建", re.IGNORECASE)
 
