@@ -28,7 +28,7 @@ from indexer.relations import duplicates, similar
 from indexer.relations.fingerprints import Fingerprints
 
 KIND_SIMILAR = "s"
-RECORD_ENTRIES = 20_000  # paragraphs + listed passages per record (≈ 40 bytes each)
+RECORD_ENTRIES = 20_000  # paragraphs + listed passages per record (≈ 36 bytes each; one list is never cut)
 MAX_RECORDS = 10_000  # records read for one document (far above any real document's)
 
 
