@@ -3,9 +3,10 @@
 The cluster finds and ranks (``queries.py``); everything a reader sees of a hit — snippets,
 highlights, "matched by", expansions, facets' titles — is made here by the same code the
 embedded engine uses, from the stored text. The alias is checked at most once a second (one
-small request: which index it names, and that index's update count), so a published rebuild is
-picked up within a second and an incremental one as soon as its metadata is written; the
-metadata, dictionary and glossary are read again only when one of the two changed.
+small request: which index it names, and the version of that index's metadata record), so a
+published rebuild is picked up within a second and an incremental one as soon as its metadata
+is written; the metadata, dictionary and glossary are read again only when one of the two
+changed.
 
 A search costs one request when the words' document frequencies are known (they are kept per
 index version, least recently used first out) and the index has one shard; otherwise one
