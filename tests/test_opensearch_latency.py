@@ -148,3 +148,25 @@ def test_the_alias_check_reads_the_metadata_only_when_it_changed(tmp_path,  # no
             [before["hits"][0]["score"]]  # one more paragraph with the word: a lower idf
     finally:
         _drop(cluster)
+
+
+def test_every_count_of_a_search_is_one_request(tmp_path, opensearch_url,  # noqa: F811
+                                                 requests):
+    cluster = Cluster(opensearch_url, index=unique_index("latency"))
+    copy = ("2022年碳报告", ["实现双碳目标。", "推进碳达峰碳中和工作。"])
+    _write(tmp_path / "corpus", {**REPORTS, "2022_碳.txt": copy, "2022_碳副本.txt": copy})
+    build(tmp_path / "corpus", cluster=cluster, shards=1)
+    try:
+        engine = open_engine(cluster=cluster)
+        engine.search("粮食")  # the index version's record counts, documents and relations
+        requests.clear()
+        # Its own words, the expansion's (碳达峰 碳中和) and the total with the hidden copy:
+        # one multi-search, then the query's page and the expansion's.
+        found = engine.search("双碳")
+        assert [(h["para"], h["group"]) for h in found["hits"]] == [(2, "query"), (3, "expansion")]
+        assert (found["total"], found["expansion_total"], found["total_with_copies"]) == (2, 1, 4)
+        assert [p.split("?")[0] for p in requests.paths()] == [
+            f"POST /{cluster.index}/_msearch", f"POST /{cluster.index}/_search",
+            f"POST /{cluster.index}/_search"]
+    finally:
+        _drop(cluster)

@@ -311,14 +311,19 @@ class OpenSearchEngine:
             else (None, {})
         end, newest_first = page * per_page, sort == "date"
         start = end - per_page
-        own_query = queries.paragraphs(parsed, where, idf=self._idf(version, parsed))
+        # Every count this search needs, in one request: the words' document frequencies
+        # not yet known, and the other total of the duplicate copies.
+        copy_counts = self._copy_counts(parsed, wider, every_where, hidden, dedupe)
+        counts = self._counts(version, {**self._frequency_queries(parsed),
+                                        **self._frequency_queries(wider)}, copy_counts)
+        own_query = queries.paragraphs(parsed, where, idf=self._idf(version, parsed, counts))
         own = self._page(version, own_query, start, per_page, newest_first)
         total = own["hits"]["total"]["value"]
         expanded, expansion_total, rows = None, 0, [(h, None) for h in own["hits"]["hits"]]
         if wider is not None:
             expanded = expansion.Expanded(wider, found, None)
             more_query = queries.paragraphs(wider, where, exclude=parsed,
-                                            idf=self._idf(version, wider))
+                                            idf=self._idf(version, wider, counts))
             offset = max(0, start - total)
             size = max(0, end - max(start, total))
             more = self._page(version, more_query, offset, size, newest_first)
@@ -334,8 +339,7 @@ class OpenSearchEngine:
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens,
             "total": total + expansion_total,
-            **self._copy_totals(version, parsed, wider, where, every_where, hidden, dedupe,
-                                total + expansion_total),
+            **self._copy_totals(counts, copy_counts, dedupe, total + expansion_total),
             "expansion_total": expansion_total,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
@@ -366,50 +370,72 @@ class OpenSearchEngine:
         return where + [{"bool": {"must_not": {"terms": {"doc_id": hidden}}}}] if hidden \
             else where
 
-    def _copy_totals(self, version: _Version, parsed: ParsedQuery, wider, where: list[dict],
-                     every_where: list[dict], hidden: list[str], dedupe: bool,
-                     total: int) -> dict:
+    def _copy_counts(self, parsed: ParsedQuery, wider, every_where: list[dict],
+                     hidden: list[str], dedupe: bool) -> dict:
+        """The counts of the total the search does not make (with the copies, or without
+        them), keyed ("copies", n); none when no copy is hidden."""
+        if not hidden:
+            return {}
+        scope = every_where if dedupe else self._without(every_where, hidden)
+        searches = {("copies", 0): queries.paragraphs(parsed, scope, scored=False)}
+        if wider is not None:
+            searches[("copies", 1)] = queries.paragraphs(wider, scope, exclude=parsed,
+                                                         scored=False)
+        return searches
+
+    @staticmethod
+    def _copy_totals(counts: dict, copy_counts: dict, dedupe: bool, total: int) -> dict:
         """``total_with_copies`` and ``total_deduplicated`` (``total`` is one of them)."""
-        other = total
-        if hidden:  # the count the search did not make: with the copies, or without them
-            scope = every_where if dedupe else self._without(every_where, hidden)
-            other = self._count(queries.paragraphs(parsed, scope, scored=False))
-            if wider is not None:
-                other += self._count(queries.paragraphs(wider, scope, exclude=parsed,
-                                                        scored=False))
+        other = sum(counts[key] for key in copy_counts) if copy_counts else total
         return {"total_with_copies": other if dedupe else total, "dedupe": dedupe,
                 "total_deduplicated": total if dedupe else other}
 
-    def _idf(self, version: _Version, parsed: ParsedQuery) -> dict:
-        """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``), from the document
-        frequencies of its words, bigrams and literal: those not kept from earlier searches of
-        this index version are counted in one multi-search (a term's count comes from the term
-        dictionary, not by visiting postings)."""
-        fields = self._field_counts(version)
-        words = list(dict.fromkeys(parsed.tokens))
-        if not words:
+    @staticmethod
+    def _frequency_queries(parsed: ParsedQuery | None) -> dict:
+        """The document frequencies the idf boosts of ``parsed`` need: (field, word) of its
+        words (text and title), (field, gram) of its literals' grams, ("literal", literal)."""
+        if parsed is None or not parsed.tokens:
             return {}
         literals = list(dict.fromkeys(term.literal for term in parsed.terms))
-        grams = sorted({(field, gram) for text in literals
-                        for field, found in [literal_tokens(text)] for gram in found})
-        keys = [(field, word) for word in words for field in ("words", "title_words")]
-        wanted = {**{key: {"term": {key[0]: token(key[1])}} for key in keys + grams},
-                  **{("literal", text): queries.literal(text) for text in literals}}
-        counts = version.frequencies.known(wanted)
-        missing = [key for key in wanted if key not in counts]
+        searches = {(field, word): {"term": {field: token(word)}}
+                    for word in dict.fromkeys(parsed.tokens) for field in ("words", "title_words")}
+        searches.update({(field, gram): {"term": {field: gram}} for text in literals
+                         for field, grams in [literal_tokens(text)] for gram in grams})
+        searches.update({("literal", text): queries.literal(text) for text in literals})
+        return searches
+
+    def _counts(self, version: _Version, frequencies: dict, others: dict) -> dict:
+        """Hit counts of ``frequencies`` and ``others`` (key → query) in one multi-search (a
+        term's count comes from the term dictionary, not by visiting postings); document
+        frequencies counted by earlier searches of this index version are not asked again."""
+        counts = version.frequencies.known(frequencies)
+        missing = {**{key: query for key, query in frequencies.items() if key not in counts},
+                   **others}
         if missing:
             body = []
-            for key in missing:
-                body += [{}, {"size": 0, "track_total_hits": True, "query": wanted[key]}]
+            for query in missing.values():
+                body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
             answers = self._call(self.client.msearch, index=self._searched_index(), body=body)
             counted = {key: answer["hits"]["total"]["value"]
                        for key, answer in zip(missing, answers["responses"]) if "hits" in answer}
-            version.frequencies.keep(counted)
+            version.frequencies.keep({key: df for key, df in counted.items()
+                                      if key in frequencies})
             counts.update(counted)
-        frequencies = {key: counts[key] for key in keys if key in counts}
-        gram_counts = {key: counts[key] for key in grams if key in counts}
-        literal_counts = {text: counts[("literal", text)] for text in literals
-                          if ("literal", text) in counts}
+        return counts
+
+    def _idf(self, version: _Version, parsed: ParsedQuery, counts: dict) -> dict:
+        """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``), from the
+        document frequencies ``_frequency_queries`` names, as ``_counts`` found them."""
+        fields = self._field_counts(version)
+        wanted = self._frequency_queries(parsed)
+        if not wanted:
+            return {}
+        frequencies = {key: counts[key] for key in wanted
+                       if key in counts and key[0] in ("words", "title_words")}
+        gram_counts = {key: counts[key] for key in wanted
+                       if key in counts and key[0] in ("unigrams", "bigrams")}
+        literal_counts = {key[1]: counts[key] for key in wanted
+                          if key in counts and key[0] == "literal"}
         records = fields["records"] + 1
         return {**queries.idf_boosts(frequencies, records, fields),
                 **queries.literal_boosts(literal_counts, gram_counts, records, fields)}
@@ -431,10 +457,6 @@ class OpenSearchEngine:
             version.field_counts = {name: answer["hits"]["total"]["value"]
                                     for name, answer in zip(counts, answers)}
         return version.field_counts
-
-    def _count(self, query: dict) -> int:
-        return self._call(self.client.count, index=self._searched_index(),
-                          body={"query": query})["count"]
 
     def _page(self, version: _Version, query: dict, start: int, size: int,
               newest_first: bool) -> dict:
