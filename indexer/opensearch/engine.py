@@ -2,9 +2,15 @@
 
 The cluster finds and ranks (``queries.py``); everything a reader sees of a hit — snippets,
 highlights, "matched by", expansions, facets' titles — is made here by the same code the
-embedded engine uses, from the stored text. The alias is resolved (and the index's metadata,
-dictionary and glossary read) at most once a second, so a published rebuild is picked up
-within a second and an incremental one as soon as its metadata is written.
+embedded engine uses, from the stored text. The alias is checked at most once a second (one
+small request: which index it names, and the version of that index's metadata record), so a
+published rebuild is picked up within a second and an incremental one as soon as its metadata
+is written; the metadata, dictionary and glossary are read again only when one of the two
+changed.
+
+A search costs one request when the words' document frequencies are known (they are kept per
+index version, least recently used first out) and the index has one shard; otherwise one
+``_msearch`` of counts before it, and ``dfs_query_then_fetch`` on an index of several shards.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import tempfile
 import contextlib
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from indexer.analysis import Dictionary, active_dictionary, literal_text, use_dictionary
@@ -37,6 +44,7 @@ from indexer.search.facets import facets
 from indexer.search.snippets import highlight, snippet
 
 RESOLVE_SECONDS = 1.0
+FREQUENCIES_KEPT = 200_000  # document frequencies remembered per index version (≈ 30 MB at most)
 PAGE = 5000  # paragraphs read per request when a whole document or hit set is needed
 PARAGRAPH_FIELDS = ["doc_id", "para", "section", "text", "heading", "level", "title", "year",
                     "ocr", "confidence"]
@@ -59,11 +67,14 @@ class _Version:
     def __init__(self, index: str, meta: dict):
         self.index, self.meta = index, meta
         self.key = f"{index}#{meta.get('updates', 0)}"
+        self.stamp: tuple[str, int] | None = None  # (index, the metadata record's _version)
         self.glossary = corpus_glossary.Glossary.from_json(meta.get("glossary") or "{}") \
             if meta.get("glossary") else corpus_glossary.Glossary()
         self.dictionary = _dictionary(meta, self.glossary)
         self.records: tuple[list[dict], dict[str, dict]] | None = None
         self.field_counts: dict[str, int] | None = None  # records having each field
+        self.shards = 0  # primary shards of the index, with the field counts
+        self.frequencies = _Recent(FREQUENCIES_KEPT)  # (field, token) → document frequency
         self.copies: duplicates.Copies | None = None
         self.relations: relations_graph.RelationGraph | None = None
 
@@ -90,6 +101,34 @@ def _cached(path: Path, text: str | None) -> Path | None:
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(path)
     return path
+
+
+class _Recent:
+    """A bounded, thread-safe map that forgets its least recently used entries first."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def known(self, keys) -> dict:
+        """The entries of ``keys`` that are kept (each marked as just used)."""
+        found = {}
+        with self.lock:
+            for key in keys:
+                if key in self.entries:
+                    self.entries.move_to_end(key)
+                    found[key] = self.entries[key]
+        return found
+
+    def keep(self, entries: dict) -> None:
+        """Remember ``entries``, forgetting the oldest beyond the limit."""
+        with self.lock:
+            self.entries.update(entries)
+            for key in entries:
+                self.entries.move_to_end(key)
+            while len(self.entries) > self.limit:
+                self.entries.popitem(last=False)
 
 
 class OpenSearchEngine:
@@ -181,22 +220,30 @@ class OpenSearchEngine:
             if self._version is not None and now - self._checked < RESOLVE_SECONDS:
                 return self._version
             try:
-                aliases = self._call(self.client.indices.get_alias, name=self.cluster.index)
-                index = next(iter(aliases))
-                meta = self._call(self.client.get, index=index, id=META_ID)["_source"]["meta"]
+                # Through the alias and without its source: the answer names the physical index
+                # and the metadata record's version; the record itself (megabytes: dictionary,
+                # glossary) is read only when one of them changed.
+                found = self._call(self.client.get, index=self.cluster.index, id=META_ID,
+                                   _source="false")
+                stamp = (found["_index"], found["_version"])
+                current = self._version
+                if current is None or current.stamp != stamp:
+                    index = found["_index"]
+                    meta = self._call(self.client.get, index=index, id=META_ID)["_source"]["meta"]
+                    if meta.get("schema_version") != SCHEMA_VERSION:
+                        raise IndexVersionError(
+                            f"the OpenSearch index {index} has schema "
+                            f"{meta.get('schema_version')}, this version reads {SCHEMA_VERSION}: "
+                            "rebuild it with 'policy-search index --full'")
+                    if current is None or current.index != index or \
+                            current.meta.get("updates") != meta.get("updates"):
+                        current = _Version(index, meta)
+                    current.stamp = stamp
             except NotFoundError:
                 raise IndexNotFoundError(
                     f"no index named {self.cluster.index!r} on the OpenSearch cluster yet: build "
                     f"it with 'policy-search index --opensearch URL --os-index "
                     f"{self.cluster.index}'") from None
-            if meta.get("schema_version") != SCHEMA_VERSION:
-                raise IndexVersionError(
-                    f"the OpenSearch index {index} has schema {meta.get('schema_version')}, this "
-                    f"version reads {SCHEMA_VERSION}: rebuild it with 'policy-search index --full'")
-            current = self._version
-            if current is None or current.index != index or \
-                    current.meta.get("updates") != meta.get("updates"):
-                current = _Version(index, meta)
             self._version, self._checked = current, time.monotonic()
         return current
 
@@ -260,14 +307,19 @@ class OpenSearchEngine:
             else (None, {})
         end, newest_first = page * per_page, sort == "date"
         start = end - per_page
-        own_query = queries.paragraphs(parsed, where, idf=self._idf(version, parsed))
+        # Every count this search needs, in one request: the words' document frequencies
+        # not yet known, and the other total of the duplicate copies.
+        copy_counts = self._copy_counts(parsed, wider, every_where, hidden, dedupe)
+        counts = self._counts(version, {**self._frequency_queries(parsed),
+                                        **self._frequency_queries(wider)}, copy_counts)
+        own_query = queries.paragraphs(parsed, where, idf=self._idf(version, parsed, counts))
         own = self._page(version, own_query, start, per_page, newest_first)
         total = own["hits"]["total"]["value"]
         expanded, expansion_total, rows = None, 0, [(h, None) for h in own["hits"]["hits"]]
         if wider is not None:
             expanded = expansion.Expanded(wider, found, None)
             more_query = queries.paragraphs(wider, where, exclude=parsed,
-                                            idf=self._idf(version, wider))
+                                            idf=self._idf(version, wider, counts))
             offset = max(0, start - total)
             size = max(0, end - max(start, total))
             more = self._page(version, more_query, offset, size, newest_first)
@@ -283,8 +335,7 @@ class OpenSearchEngine:
         answer = {
             "query": query, "mode": mode, "tokens": parsed.tokens,
             "total": total + expansion_total,
-            **self._copy_totals(version, parsed, wider, where, every_where, hidden, dedupe,
-                                total + expansion_total),
+            **self._copy_totals(counts, copy_counts, dedupe, total + expansion_total),
             "expansion_total": expansion_total,
             "expansions": expanded.describe() if expanded else [],
             "page": page, "per_page": per_page,
@@ -315,67 +366,104 @@ class OpenSearchEngine:
         return where + [{"bool": {"must_not": {"terms": {"doc_id": hidden}}}}] if hidden \
             else where
 
-    def _copy_totals(self, version: _Version, parsed: ParsedQuery, wider, where: list[dict],
-                     every_where: list[dict], hidden: list[str], dedupe: bool,
-                     total: int) -> dict:
+    def _copy_counts(self, parsed: ParsedQuery, wider, every_where: list[dict],
+                     hidden: list[str], dedupe: bool) -> dict:
+        """The counts of the total the search does not make (with the copies, or without
+        them), keyed ("copies", n); none when no copy is hidden."""
+        if not hidden:
+            return {}
+        scope = every_where if dedupe else self._without(every_where, hidden)
+        searches = {("copies", 0): queries.paragraphs(parsed, scope, scored=False)}
+        if wider is not None:
+            searches[("copies", 1)] = queries.paragraphs(wider, scope, exclude=parsed,
+                                                         scored=False)
+        return searches
+
+    @staticmethod
+    def _copy_totals(counts: dict, copy_counts: dict, dedupe: bool, total: int) -> dict:
         """``total_with_copies`` and ``total_deduplicated`` (``total`` is one of them)."""
-        other = total
-        if hidden:  # the count the search did not make: with the copies, or without them
-            scope = every_where if dedupe else self._without(every_where, hidden)
-            other = self._count(queries.paragraphs(parsed, scope, scored=False))
-            if wider is not None:
-                other += self._count(queries.paragraphs(wider, scope, exclude=parsed,
-                                                        scored=False))
+        other = sum(counts[key] for key in copy_counts) if copy_counts else total
         return {"total_with_copies": other if dedupe else total, "dedupe": dedupe,
                 "total_deduplicated": total if dedupe else other}
 
-    def _idf(self, version: _Version, parsed: ParsedQuery) -> dict:
-        """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``): the document
-        frequencies of its words in one multi-search (term counts are read from the term
-        dictionary, not by visiting postings); the record counts once per index version."""
+    @staticmethod
+    def _frequency_queries(parsed: ParsedQuery | None) -> dict:
+        """The document frequencies the idf boosts of ``parsed`` need: (field, word) of its
+        words (text and title), (field, gram) of its literals' grams, ("literal", literal)."""
+        if parsed is None or not parsed.tokens:
+            return {}
+        literals = list(dict.fromkeys(term.literal for term in parsed.terms))
+        searches = {(field, word): {"term": {field: token(word)}}
+                    for word in dict.fromkeys(parsed.tokens) for field in ("words", "title_words")}
+        searches.update({(field, gram): {"term": {field: gram}} for text in literals
+                         for field, grams in [literal_tokens(text)] for gram in grams})
+        searches.update({("literal", text): queries.literal(text) for text in literals})
+        return searches
+
+    def _counts(self, version: _Version, frequencies: dict, others: dict) -> dict:
+        """Hit counts of ``frequencies`` and ``others`` (key → query) in one multi-search (a
+        term's count comes from the term dictionary, not by visiting postings); document
+        frequencies counted by earlier searches of this index version are not asked again."""
+        counts = version.frequencies.known(frequencies)
+        missing = {**{key: query for key, query in frequencies.items() if key not in counts},
+                   **others}
+        if missing:
+            body = []
+            for query in missing.values():
+                body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
+            answers = self._call(self.client.msearch, index=self._searched_index(), body=body)
+            counted = {key: answer["hits"]["total"]["value"]
+                       for key, answer in zip(missing, answers["responses"]) if "hits" in answer}
+            version.frequencies.keep({key: df for key, df in counted.items()
+                                      if key in frequencies})
+            counts.update(counted)
+        return counts
+
+    def _idf(self, version: _Version, parsed: ParsedQuery, counts: dict) -> dict:
+        """Boosts giving each query word Whoosh's idf (``queries.idf_boosts``), from the
+        document frequencies ``_frequency_queries`` names, as ``_counts`` found them."""
+        fields = self._field_counts(version)
+        wanted = self._frequency_queries(parsed)
+        if not wanted:
+            return {}
+        frequencies = {key: counts[key] for key in wanted
+                       if key in counts and key[0] in ("words", "title_words")}
+        gram_counts = {key: counts[key] for key in wanted
+                       if key in counts and key[0] in ("unigrams", "bigrams")}
+        literal_counts = {key[1]: counts[key] for key in wanted
+                          if key in counts and key[0] == "literal"}
+        records = fields["records"] + 1
+        return {**queries.idf_boosts(frequencies, records, fields),
+                **queries.literal_boosts(literal_counts, gram_counts, records, fields)}
+
+    def _field_counts(self, version: _Version) -> dict[str, int]:
+        """Records having each scored field, and all records; counted once per index version,
+        with the number of primary shards (the counts' answers name it)."""
         if version.field_counts is None:
             counts = {field: {"exists": {"field": field}}
                       for field in ("words", "title_words", "unigrams", "bigrams")}
             counts["records"] = {"terms": {"kind": [queries.KIND_PARAGRAPH,
                                                     queries.KIND_DOCUMENT]}}
-            version.field_counts = {name: self._count(query) for name, query in counts.items()}
-        words = list(dict.fromkeys(parsed.tokens))
-        if not words:
-            return {}
-        literals = list(dict.fromkeys(term.literal for term in parsed.terms))
-        grams = {(field, gram) for text in literals
-                 for field, found in [literal_tokens(text)] for gram in found}
-        keys = [(field, word) for word in words for field in ("words", "title_words")]
-        searches = [{"term": {field: token(word)}} for field, word in keys]
-        searches += [{"term": {field: gram}} for field, gram in sorted(grams)]
-        searches += [queries.literal(text) for text in literals]
-        body = []
-        for query in searches:
-            body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
-        answers = self._call(self.client.msearch, index=self._searched_index(), body=body)
-        found = [answer["hits"]["total"]["value"] if "hits" in answer else None
-                 for answer in answers["responses"]]
-        frequencies = {key: df for key, df in zip(keys, found) if df is not None}
-        gram_counts = {key: df for key, df in zip(sorted(grams), found[len(keys):])
-                       if df is not None}
-        literal_counts = {text: df for text, df in zip(literals, found[len(keys) + len(grams):])
-                          if df is not None}
-        fields = version.field_counts
-        records = fields["records"] + 1
-        return {**queries.idf_boosts(frequencies, records, fields),
-                **queries.literal_boosts(literal_counts, gram_counts, records, fields)}
-
-    def _count(self, query: dict) -> int:
-        return self._call(self.client.count, index=self._searched_index(),
-                          body={"query": query})["count"]
+            body = []
+            for query in counts.values():
+                body += [{}, {"size": 0, "track_total_hits": True, "query": query}]
+            answers = self._call(self.client.msearch, index=self._searched_index(),
+                                 body=body)["responses"]
+            version.shards = max(answer["_shards"]["total"] for answer in answers)
+            version.field_counts = {name: answer["hits"]["total"]["value"]
+                                    for name, answer in zip(counts, answers)}
+        return version.field_counts
 
     def _page(self, version: _Version, query: dict, start: int, size: int,
               newest_first: bool) -> dict:
         body = {"query": query, "sort": queries.order(newest_first), "track_total_hits": True,
                 "track_scores": True, "from": start if size else 0, "size": size,
                 "_source": PARAGRAPH_FIELDS}
-        # dfs: every shard scores with the whole index's term statistics, as one index would
-        return self._search(version, body, search_type="dfs_query_then_fetch")
+        # dfs: every shard scores with the whole index's term statistics, as one index would;
+        # one shard has them already, and the dfs phase would be one more round trip.
+        self._field_counts(version)
+        return self._search(version, body, search_type="query_then_fetch" if version.shards == 1
+                            else "dfs_query_then_fetch")
 
     def _hit(self, stored: dict, score, parsed: ParsedQuery, records: dict, expanded,
              wider: ParsedQuery | None, relations: relations_graph.RelationGraph) -> dict:
