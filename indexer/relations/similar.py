@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -31,88 +32,177 @@ THRESHOLD = 0.3  # estimated Jaccard of 4-character shingles: 92.6 % precision o
 LSH_MARGIN = 0.1  # the LSH bands are tuned this far below the floor, to miss fewer pairs
 LISTED = 50  # neighbours listed with their text for one paragraph (all are counted)
 CENTRAL = "全国"  # the region of national documents: echoing them is "跟进中央表述"
+_PAIRS_AT_ONCE = 2_000_000  # candidate or passage pairs made at once (× 8 bytes each array)
+_ESTIMATED_AT_ONCE = 100_000  # pairs whose signatures are gathered at once (× 2 × 512 bytes)
+
+
+BUCKET_CAP = 200  # distinct texts in one LSH bucket (or holders of one text) that still make pairs
+
+
+class Pairs(NamedTuple):
+    """Pairs of similar passages (a < b) and what the bucket cap left out."""
+
+    a: np.ndarray            # passage numbers, int32
+    b: np.ndarray
+    similarity: np.ndarray   # float32
+    capped_buckets: int      # LSH buckets (over all bands) of more than BUCKET_CAP distinct texts
+    capped_texts: int        # distinct texts in them, summed over the bands
+    capped_holders: int      # texts held by more than BUCKET_CAP passages (no identity pairs)
 
 
 def find_pairs(fingerprints: Fingerprints, floor: float,
-               same_group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(passage a, passage b, similarity) of every pair of passages of different documents with
-    estimated similarity ≥ ``floor``, a < b. ``same_group[doc]`` (a group number per document)
-    leaves out pairs between copies of one document."""
+               same_group: np.ndarray | None = None, cap: int | None = None) -> Pairs:
+    """Every pair of passages of different documents with estimated similarity ≥ ``floor``,
+    sorted by (a, b). ``same_group[doc]`` (a group number per document) leaves out pairs
+    between copies of one document. A bucket of more than ``cap`` (BUCKET_CAP) distinct texts
+    makes no pairs: such a bucket is a stock sentence or dateline shared by many passages, and
+    would make pairs quadratic in their number; the pairs its members find in other bands stay.
+    Memory is the signatures, one band's pairs at a time, and the pairs found."""
+    cap = BUCKET_CAP if cap is None else cap
     keys = fingerprints.passage_keys
     if not len(keys):
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.float32)
+        empty = np.empty(0, dtype=np.int32)
+        return Pairs(empty, empty, np.empty(0, dtype=np.float32), 0, 0, 0)
     # Identical passages (stock paragraphs, copies) are one LSH entry, expanded afterwards.
     _, first, distinct_of = np.unique(keys, return_index=True, return_inverse=True)
     signatures = fingerprints.passage_signatures[first]
-    distinct_a, distinct_b = candidate_pairs(signatures, max(floor - LSH_MARGIN, 0.05))
-    distinct_s = np.empty(len(distinct_a))
-    for low in range(0, len(distinct_a), 100_000):  # bounded memory
-        high = low + 100_000
-        distinct_s[low:high] = (signatures[distinct_a[low:high]]
-                                == signatures[distinct_b[low:high]]).mean(axis=1)
-    keep = distinct_s >= floor
-    distinct_a, distinct_b, distinct_s = distinct_a[keep], distinct_b[keep], distinct_s[keep]
-    return _expanded(fingerprints, distinct_of, distinct_a, distinct_b, distinct_s, same_group)
+    codes, similarity, capped_buckets, capped_texts = _similar_distinct(
+        signatures, max(floor - LSH_MARGIN, 0.05), floor, cap)
+    count = np.int64(len(signatures))
+    return _expanded(fingerprints, distinct_of.ravel(), codes // count, codes % count,
+                     similarity, same_group, cap, capped_buckets, capped_texts)
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """(a, b), a < b: every pair of signatures agreeing on all rows of at least one band of
-    datasketch's MinHashLSH for ``threshold``.
+    datasketch's MinHashLSH for ``threshold`` (no cap; small inputs, for tests and checks)."""
+    found = [np.concatenate(list(_band_pairs(keys, len(keys) + 1)[0]) or [np.empty(0, np.int64)])
+             for keys in _band_keys(signatures, threshold)]
+    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return codes // len(signatures), codes % len(signatures)
 
-    The bands (b, r) are the ones ``MinHashLSH`` chooses; its buckets are Python dicts filled
-    one key at a time, which cost 2 s for 7,000 passages (≈ 100 s for the 369 k paragraphs of
-    the whole corpus), so the same buckets are formed here by sorting each band's values."""
-    bands = MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges
-    found = []
-    for start, end in bands:
+
+def _band_keys(signatures: np.ndarray, threshold: float):
+    """One 64-bit key per signature for each band of the banding ``MinHashLSH`` chooses for
+    ``threshold`` (its Python dict buckets cost ≈ 100 s for 369 k passages; sorting these keys
+    forms the same buckets)."""
+    for start, end in MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges:
         keys = np.zeros(len(signatures), dtype=np.uint64)
         with np.errstate(over="ignore"):
-            for column in range(start, end):  # one 64-bit key per band (FNV-style mixing)
+            for column in range(start, end):  # FNV-style mixing of the band's rows
                 keys = (keys ^ signatures[:, column].astype(np.uint64)) * np.uint64(1099511628211)
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        edges = np.flatnonzero(np.diff(sorted_keys)) + 1
-        starts = np.concatenate(([0], edges))
-        sizes = np.diff(np.concatenate((starts, [len(keys)])))
-        for first, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
-            members = np.sort(order[first:first + size])
+        yield keys
+
+
+def _band_pairs(keys: np.ndarray, cap: int):
+    """(a generator of arrays of pair codes a·n + b, a < b, of one band's buckets of 2..cap
+    members, at most _PAIRS_AT_ONCE at a time; the sizes of the buckets over the cap)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    sizes = np.diff(np.append(starts, len(keys)))
+    over = sizes[sizes > cap]
+
+    def pairs():
+        count = np.int64(len(keys))
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= cap)]).tolist():
             left, right = np.triu_indices(size, 1)
-            found.append(members[left] * len(signatures) + members[right])
-    if not found:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    pairs = np.unique(np.concatenate(found))
-    return pairs // len(signatures), pairs % len(signatures)
+            buckets = starts[sizes == size]
+            step = max(1, _PAIRS_AT_ONCE // len(left))
+            for low in range(0, len(buckets), step):
+                members = np.sort(order[buckets[low:low + step, None] + np.arange(size)], axis=1)
+                yield (members[:, left].astype(np.int64) * count + members[:, right]).ravel()
+    return pairs(), over
 
 
-def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, distinct_s, same_group):
-    """Pairs of distinct texts → pairs of passages (every holder of each text), across documents."""
-    order = np.argsort(distinct_of, kind="stable")
-    bounds = np.searchsorted(distinct_of[order], np.arange(distinct_of.max() + 2))
-    members = [order[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
-    pairs_a, pairs_b, sims = [], [], []
-    for a, b, s in zip(distinct_a.tolist(), distinct_b.tolist(), distinct_s.tolist()):
-        left, right = np.meshgrid(members[a], members[b], indexing="ij")
-        pairs_a.append(left.ravel())
-        pairs_b.append(right.ravel())
-        sims.append(np.full(left.size, s))
-    for held in members:  # one text in several documents: identical passages
-        if len(held) > 1:
-            left, right = np.triu_indices(len(held), 1)
-            pairs_a.append(held[left])
-            pairs_b.append(held[right])
-            sims.append(np.ones(len(left)))
-    if not pairs_a:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.float32)
-    a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
-    similarity = np.concatenate(sims).astype(np.float32)
-    a, b = np.minimum(a, b), np.maximum(a, b)
+def _similar_distinct(signatures, threshold, floor, cap):
+    """(sorted pair codes, similarities) of the distinct texts with estimated similarity ≥
+    ``floor`` among the LSH candidates, and (buckets, texts) over the cap."""
+    found = np.empty(0, dtype=np.int64)  # sorted codes of the pairs kept so far
+    kept_similarity = np.empty(0, dtype=np.float32)
+    capped_buckets = capped_texts = 0
+    count = np.int64(len(signatures))
+    for keys in _band_keys(signatures, threshold):
+        pairs, over = _band_pairs(keys, cap)
+        capped_buckets += len(over)
+        capped_texts += int(over.sum())
+        new_codes, new_similarity = [], []
+        for codes in pairs:
+            codes = codes[~np.isin(codes, found, assume_unique=False)]
+            similarity = _estimate(signatures, codes // count, codes % count)
+            keep = similarity >= floor
+            new_codes.append(codes[keep])
+            new_similarity.append(similarity[keep])
+        if new_codes:
+            codes = np.concatenate([found] + new_codes)
+            order = np.argsort(codes, kind="stable")
+            found = codes[order]
+            kept_similarity = np.concatenate([kept_similarity] + new_similarity)[order]
+    return found, kept_similarity, capped_buckets, capped_texts
+
+
+def _estimate(signatures: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The MinHash estimate of each pair's similarity (the share of equal signature values)."""
+    similarity = np.empty(len(a), dtype=np.float32)
+    for low in range(0, len(a), _ESTIMATED_AT_ONCE):  # bounded memory: two gathered blocks
+        high = low + _ESTIMATED_AT_ONCE
+        similarity[low:high] = np.count_nonzero(
+            signatures[a[low:high]] == signatures[b[low:high]], axis=1) / NUM_PERM
+    return similarity
+
+
+def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, similarity, same_group, cap,
+              capped_buckets, capped_texts) -> Pairs:
+    """Pairs of distinct texts → pairs of passages (every holder of each text), across
+    documents, sorted by (a, b); a text held by more than ``cap`` passages makes no pairs."""
+    order = np.argsort(distinct_of, kind="stable")  # passages grouped by their text
+    holders = np.bincount(distinct_of)
+    bounds = np.concatenate(([0], np.cumsum(holders)))
     docs = fingerprints.passage_docs
-    keep = docs[a] != docs[b]
-    if same_group is not None:
-        keep &= same_group[docs[a]] != same_group[docs[b]]
-    return a[keep], b[keep], similarity[keep]
+    found_a, found_b, found_s = [], [], []
+
+    def keep(a, b, s):
+        a, b = np.minimum(a, b), np.maximum(a, b)
+        wanted = docs[a] != docs[b]
+        if same_group is not None:
+            wanted &= same_group[docs[a]] != same_group[docs[b]]
+        found_a.append(a[wanted].astype(np.int32))
+        found_b.append(b[wanted].astype(np.int32))
+        found_s.append(np.broadcast_to(np.float32(s), a.shape)[wanted] if np.ndim(s) == 0
+                       else s[wanted].astype(np.float32))
+
+    # Pairs of distinct texts: every holder of one with every holder of the other.
+    allowed = (holders[distinct_a] <= cap) & (holders[distinct_b] <= cap)
+    distinct_a, distinct_b, similarity = distinct_a[allowed], distinct_b[allowed], similarity[allowed]
+    sizes = holders[distinct_a] * holders[distinct_b]
+    ends = np.cumsum(sizes)
+    low = 0
+    while low < len(sizes):  # chunks of about _PAIRS_AT_ONCE passage pairs
+        high = max(low + 1, int(np.searchsorted(ends, (ends[low - 1] if low else 0)
+                                                + _PAIRS_AT_ONCE, side="right")))
+        pair = np.repeat(np.arange(low, high), sizes[low:high])
+        within = np.arange(len(pair)) - np.repeat(ends[low:high] - sizes[low:high]
+                                                  - (ends[low - 1] if low else 0), sizes[low:high])
+        across = holders[distinct_b[pair]]
+        keep(order[bounds[distinct_a[pair]] + within // across],
+             order[bounds[distinct_b[pair]] + within % across], similarity[pair])
+        low = high
+    # One text held by several passages: identical passages, similarity 1.
+    for size in np.unique(holders[(holders > 1) & (holders <= cap)]).tolist():
+        left, right = np.triu_indices(size, 1)
+        texts = np.flatnonzero(holders == size)
+        step = max(1, _PAIRS_AT_ONCE // len(left))
+        for start in range(0, len(texts), step):
+            members = order[bounds[texts[start:start + step], None] + np.arange(size)]
+            keep(members[:, left].ravel(), members[:, right].ravel(), 1.0)
+    if not found_a:
+        empty = np.empty(0, dtype=np.int32)
+        return Pairs(empty, empty, np.empty(0, dtype=np.float32), capped_buckets, capped_texts,
+                     int(np.count_nonzero(holders > cap)))
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    pairs_order = np.lexsort((b, a))
+    return Pairs(a[pairs_order], b[pairs_order], np.concatenate(found_s)[pairs_order],
+                 capped_buckets, capped_texts, int(np.count_nonzero(holders > cap)))
 
 
 # ---------------------------------------------------------------- stored per generation
@@ -120,7 +210,8 @@ def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, distinct_s, sam
 def build(folder: Path, fingerprints: Fingerprints, records: dict[str, dict],
           same_group: np.ndarray) -> None:
     """Find and store every passage's neighbours (earliest document first) in a build folder."""
-    a, b, similarity = find_pairs(fingerprints, THRESHOLD, same_group)
+    pairs = find_pairs(fingerprints, THRESHOLD, same_group)
+    a, b, similarity = pairs.a, pairs.b, pairs.similarity
     chronology = _chronology(fingerprints.doc_ids, records)
     owner = np.concatenate((a, b))
     other = np.concatenate((b, a))
@@ -132,7 +223,9 @@ def build(folder: Path, fingerprints: Fingerprints, records: dict[str, dict],
     temporary = Path(folder) / (".tmp-" + FILE)
     with open(temporary, "wb") as handle:
         np.savez(handle, version=VERSION, threshold=THRESHOLD, offsets=offsets.astype(np.int64),
-                 neighbours=other.astype(np.int32), similarity=np.round(both, 3))
+                 neighbours=other.astype(np.int32), similarity=np.round(both, 3),
+                 bucket_cap=BUCKET_CAP, capped_buckets=pairs.capped_buckets,
+                 capped_texts=pairs.capped_texts, capped_holders=pairs.capped_holders)
     os.replace(temporary, Path(folder) / FILE)
 
 
