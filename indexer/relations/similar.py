@@ -128,7 +128,7 @@ def _similar_distinct(signatures, threshold, floor, cap):
         capped_texts += int(over.sum())
         new_codes, new_similarity = [], []
         for codes in pairs:
-            codes = codes[~np.isin(codes, found, assume_unique=False)]
+            codes = codes[~_among(codes, found)]
             similarity = _estimate(signatures, codes // count, codes % count)
             keep = similarity >= floor
             new_codes.append(codes[keep])
@@ -139,6 +139,15 @@ def _similar_distinct(signatures, threshold, floor, cap):
             found = codes[order]
             kept_similarity = np.concatenate([kept_similarity] + new_similarity)[order]
     return found, kept_similarity, capped_buckets, capped_texts
+
+
+def _among(codes: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Whether each of ``codes`` is in the sorted array ``found`` (a binary search each: no
+    sort of ``found`` per call, as ``np.isin`` would do)."""
+    if not len(found):
+        return np.zeros(len(codes), dtype=bool)
+    at = np.minimum(np.searchsorted(found, codes), len(found) - 1)
+    return found[at] == codes
 
 
 def _estimate(signatures: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
