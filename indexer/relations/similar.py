@@ -40,14 +40,31 @@ BUCKET_CAP = 200  # distinct texts in one LSH bucket (or holders of one text) th
 
 
 class Pairs(NamedTuple):
-    """Pairs of similar passages (a < b) and what the bucket cap left out."""
+    """Pairs of similar passages (a < b) and what the bucket cap left out.
 
-    a: np.ndarray            # passage numbers, int32
-    b: np.ndarray
-    similarity: np.ndarray   # float32
+    Each pair is one int64, sorted: (a · passages + b) << 8 | equal signature values (0–128,
+    the similarity is that over NUM_PERM), 8 bytes a pair instead of 12 in three arrays."""
+
+    packed: np.ndarray
+    passages: int            # how many passages there are (a and b are below)
     capped_buckets: int      # LSH buckets (over all bands) of more than BUCKET_CAP distinct texts
     capped_texts: int        # distinct texts in them, summed over the bands
     capped_holders: int      # texts held by more than BUCKET_CAP passages (no identity pairs)
+
+    @property
+    def a(self) -> np.ndarray:
+        """The first passage of each pair."""
+        return ((self.packed >> 8) // self.passages).astype(np.int32)
+
+    @property
+    def b(self) -> np.ndarray:
+        """The second passage of each pair."""
+        return ((self.packed >> 8) % self.passages).astype(np.int32)
+
+    @property
+    def similarity(self) -> np.ndarray:
+        """The estimated similarity of each pair."""
+        return ((self.packed & 0xFF) / NUM_PERM).astype(np.float32)
 
 
 def find_pairs(fingerprints: Fingerprints, floor: float,
@@ -61,8 +78,7 @@ def find_pairs(fingerprints: Fingerprints, floor: float,
     cap = BUCKET_CAP if cap is None else cap
     keys = fingerprints.passage_keys
     if not len(keys):
-        empty = np.empty(0, dtype=np.int32)
-        return Pairs(empty, empty, np.empty(0, dtype=np.float32), 0, 0, 0)
+        return Pairs(np.empty(0, dtype=np.int64), 0, 0, 0, 0)
     # Identical passages (stock paragraphs, copies) are one LSH entry, expanded afterwards.
     _, first, distinct_of = np.unique(keys, return_index=True, return_inverse=True)
     signatures = fingerprints.passage_signatures[first]
@@ -168,17 +184,18 @@ def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, similarity, sam
     holders = np.bincount(distinct_of)
     bounds = np.concatenate(([0], np.cumsum(holders)))
     docs = fingerprints.passage_docs
-    found_a, found_b, found_s = [], [], []
+    passages = np.int64(len(docs))
+    if passages >= 1 << 27:  # a · passages + b must leave 8 bits of an int64 free
+        raise ValueError("too many passages to pack a pair into 64 bits")
+    found = []
 
-    def keep(a, b, s):
+    def keep(a, b, similarity):
         a, b = np.minimum(a, b), np.maximum(a, b)
         wanted = docs[a] != docs[b]
         if same_group is not None:
             wanted &= same_group[docs[a]] != same_group[docs[b]]
-        found_a.append(a[wanted].astype(np.int32))
-        found_b.append(b[wanted].astype(np.int32))
-        found_s.append(np.broadcast_to(np.float32(s), a.shape)[wanted] if np.ndim(s) == 0
-                       else s[wanted].astype(np.float32))
+        equal = np.rint(np.broadcast_to(similarity, a.shape)[wanted] * NUM_PERM).astype(np.int64)
+        found.append(((a[wanted].astype(np.int64) * passages + b[wanted]) << 8) | equal)
 
     # Pairs of distinct texts: every holder of one with every holder of the other.
     allowed = (holders[distinct_a] <= cap) & (holders[distinct_b] <= cap)
@@ -204,14 +221,11 @@ def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, similarity, sam
         for start in range(0, len(texts), step):
             members = order[bounds[texts[start:start + step], None] + np.arange(size)]
             keep(members[:, left].ravel(), members[:, right].ravel(), 1.0)
-    if not found_a:
-        empty = np.empty(0, dtype=np.int32)
-        return Pairs(empty, empty, np.empty(0, dtype=np.float32), capped_buckets, capped_texts,
-                     int(np.count_nonzero(holders > cap)))
-    a, b = np.concatenate(found_a), np.concatenate(found_b)
-    pairs_order = np.lexsort((b, a))
-    return Pairs(a[pairs_order], b[pairs_order], np.concatenate(found_s)[pairs_order],
-                 capped_buckets, capped_texts, int(np.count_nonzero(holders > cap)))
+    packed = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+    del found
+    packed.sort()
+    return Pairs(packed, int(passages), capped_buckets, capped_texts,
+                 int(np.count_nonzero(holders > cap)))
 
 
 # ---------------------------------------------------------------- stored per generation
@@ -220,21 +234,35 @@ def build(folder: Path, fingerprints: Fingerprints, records: dict[str, dict],
           same_group: np.ndarray) -> None:
     """Find and store every passage's neighbours (earliest document first) in a build folder."""
     pairs = find_pairs(fingerprints, THRESHOLD, same_group)
-    a, b, similarity = pairs.a, pairs.b, pairs.similarity
+    count = pairs.passages or 1
+    capped = (pairs.capped_buckets, pairs.capped_texts, pairs.capped_holders)
     chronology = _chronology(fingerprints.doc_ids, records)
-    owner = np.concatenate((a, b))
-    other = np.concatenate((b, a))
-    both = np.concatenate((similarity, similarity))
-    order = np.lexsort((fingerprints.passage_paras[other], chronology[fingerprints.passage_docs[other]],
-                        owner))
-    owner, other, both = owner[order], other[order], both[order]
+    # Each passage's place in time (its document's, then its paragraph number): sorting each
+    # passage's neighbours earliest first is then one sort of one int64 per (owner, neighbour),
+    # (owner · passages + place of the neighbour) << 8 | equal values — 16 bytes a pair.
+    in_time = np.lexsort((fingerprints.passage_paras, chronology[fingerprints.passage_docs]))
+    place = np.empty(len(in_time), dtype=np.int64)
+    place[in_time] = np.arange(len(in_time))
+    codes, equal = pairs.packed >> 8, pairs.packed & 0xFF
+    del pairs
+    a, b = codes // count, codes % count
+    del codes
+    entries = np.concatenate((((a * count + place[b]) << 8) | equal,
+                              ((b * count + place[a]) << 8) | equal))
+    del a, b, equal
+    entries.sort()
+    owner = (entries >> 8) // count
     offsets = np.searchsorted(owner, np.arange(len(fingerprints.passage_docs) + 1))
+    del owner
+    other = in_time[(entries >> 8) % count].astype(np.int32)
+    both = ((entries & 0xFF) / NUM_PERM).astype(np.float32)
+    del entries
     temporary = Path(folder) / (".tmp-" + FILE)
     with open(temporary, "wb") as handle:
         np.savez(handle, version=VERSION, threshold=THRESHOLD, offsets=offsets.astype(np.int64),
-                 neighbours=other.astype(np.int32), similarity=np.round(both, 3),
-                 bucket_cap=BUCKET_CAP, capped_buckets=pairs.capped_buckets,
-                 capped_texts=pairs.capped_texts, capped_holders=pairs.capped_holders)
+                 neighbours=other, similarity=np.round(both, 3),
+                 bucket_cap=BUCKET_CAP, capped_buckets=capped[0],
+                 capped_texts=capped[1], capped_holders=capped[2])
     os.replace(temporary, Path(folder) / FILE)
 
 
