@@ -335,11 +335,10 @@ def _paragraph_texts(searcher, doc_ids: set[str], all_of_them: bool
     if all_of_them:  # one pass over every stored record beats a lookup per document
         stored = (s for s in searcher.reader().all_stored_fields()
                   if s.get("kind") == KIND_PARAGRAPH)
-    else:
-        stored = (s for doc_id in sorted(doc_ids)
-                  for s in searcher.documents(doc_id=doc_id, kind=KIND_PARAGRAPH))
+    else:  # one term's postings: with kind= too, Whoosh would walk every paragraph's posting
+        stored = (s for doc_id in sorted(doc_ids) for s in searcher.documents(doc_id=doc_id))
     for record in stored:
-        if record.get("doc_id") in doc_ids:
+        if record.get("doc_id") in doc_ids and record.get("kind") == KIND_PARAGRAPH:
             found.setdefault(record["doc_id"], []).append(
                 (record["para"], record.get("text", ""), bool(record.get("heading"))))
     for paragraphs in found.values():
