@@ -239,28 +239,34 @@ def build(folder: Path, fingerprints: Fingerprints, records: dict[str, dict],
     chronology = _chronology(fingerprints.doc_ids, records)
     # Each passage's place in time (its document's, then its paragraph number): sorting each
     # passage's neighbours earliest first is then one sort of one int64 per (owner, neighbour),
-    # (owner · passages + place of the neighbour) << 8 | equal values — 16 bytes a pair.
+    # (owner · passages + place of the neighbour) << 8 | equal values — 16 bytes a pair, made
+    # in chunks beside the pairs' 8, and read out in chunks (3.6 GB for 115 M pairs).
     in_time = np.lexsort((fingerprints.passage_paras, chronology[fingerprints.passage_docs]))
     place = np.empty(len(in_time), dtype=np.int64)
     place[in_time] = np.arange(len(in_time))
-    codes, equal = pairs.packed >> 8, pairs.packed & 0xFF
-    del pairs
-    a, b = codes // count, codes % count
-    del codes
-    entries = np.concatenate((((a * count + place[b]) << 8) | equal,
-                              ((b * count + place[a]) << 8) | equal))
-    del a, b, equal
+    half = len(pairs.packed)
+    entries = np.empty(2 * half, dtype=np.int64)
+    packed = None
+    for low in range(0, half, _PAIRS_AT_ONCE):
+        packed = pairs.packed[low:low + _PAIRS_AT_ONCE]
+        a, b = (packed >> 8) // count, (packed >> 8) % count
+        equal = packed & 0xFF
+        entries[low:low + len(packed)] = ((a * count + place[b]) << 8) | equal
+        entries[half + low:half + low + len(packed)] = ((b * count + place[a]) << 8) | equal
+    del pairs, packed
     entries.sort()
-    owner = (entries >> 8) // count
-    offsets = np.searchsorted(owner, np.arange(len(fingerprints.passage_docs) + 1))
-    del owner
-    other = in_time[(entries >> 8) % count].astype(np.int32)
-    both = ((entries & 0xFF) / NUM_PERM).astype(np.float32)
+    offsets = np.searchsorted(entries, (np.arange(len(in_time) + 1, dtype=np.int64) * count) << 8)
+    other = np.empty(len(entries), dtype=np.int32)
+    both = np.empty(len(entries), dtype=np.float32)
+    for low in range(0, len(entries), _PAIRS_AT_ONCE):
+        chunk = entries[low:low + _PAIRS_AT_ONCE]
+        other[low:low + len(chunk)] = in_time[(chunk >> 8) % count]
+        both[low:low + len(chunk)] = np.round(((chunk & 0xFF) / NUM_PERM).astype(np.float32), 3)
     del entries
     temporary = Path(folder) / (".tmp-" + FILE)
     with open(temporary, "wb") as handle:
         np.savez(handle, version=VERSION, threshold=THRESHOLD, offsets=offsets.astype(np.int64),
-                 neighbours=other, similarity=np.round(both, 3),
+                 neighbours=other, similarity=both,
                  bucket_cap=BUCKET_CAP, capped_buckets=capped[0],
                  capped_texts=capped[1], capped_holders=capped[2])
     os.replace(temporary, Path(folder) / FILE)
