@@ -209,3 +209,37 @@ def test_hashing_in_two_processes_gives_the_same_fingerprints(index, monkeypatch
     assert np.array_equal(shared.passage_signatures, alone.passage_signatures)
     assert np.array_equal(shared.doc_signatures, alone.doc_signatures)
     assert shared.passage_paras.tolist() == alone.passage_paras.tolist() == [3, 3, 4, 3, 4]
+
+
+def test_the_build_workers_hash_the_documents_they_write(corpus, tmp_path):
+    from test_rebuild import start_paused
+    index = tmp_path / "index"
+    build = start_paused(corpus, index, "before-commit:3")
+    parts = [fingerprints.load(path) for path in
+             sorted(index.glob(".tmp-gen-*/" + fingerprints.PART_PREFIX + "*.npz"))]
+    assert build.wait(timeout=120) == 0
+    assert len(parts) == 2  # one per worker: 3 documents in two shards
+    assert sorted(d for part in parts for d in part.doc_ids) == sorted(
+        d["doc_id"] for d in SearchEngine(index).documents())
+    generation = store.current_generation(index)
+    assert list(generation.glob(fingerprints.PART_PREFIX + "*")) == []
+    built = fingerprints.load(generation)
+    from whoosh import index as whoosh_index
+    with whoosh_index.open_dir(str(generation)).searcher() as searcher:
+        again = fingerprints.compute(searcher)  # from the stored paragraphs
+    assert built.doc_ids == again.doc_ids and built.content_hashes == again.content_hashes
+    for name in ("doc_signatures", "doc_lengths", "doc_defects", "passage_docs",
+                 "passage_paras", "passage_signatures", "passage_keys"):
+        assert np.array_equal(getattr(built, name), getattr(again, name)), name
+    assert built.passage_paras.tolist() == [3, 3, 4, 3, 4]
+
+
+def test_texts_are_folded_together_as_each_alone():
+    texts = ["國務院關於ＡＢＣ〔2024〕１號", "ΣΑΣ Σ", "", "二〇二四年，全面推進鄉村振興！"]
+    assert fingerprints.comparable_all(texts) == [
+        "国务院关于abc20241号", "σασς", "", "二〇二四年全面推进乡村振兴"]
+    assert [fingerprints.comparable(text) for text in texts] == fingerprints.comparable_all(texts)
+    hashes, sizes = fingerprints.passage_hash_runs(["一二三四五", "甲乙", "子丑寅卯"])
+    assert sizes.tolist() == [2, 0, 1]
+    assert hashes.tolist() == (fingerprints.shingle_sequence("一二三四五", 4).tolist()
+                               + fingerprints.shingle_sequence("子丑寅卯", 4).tolist())

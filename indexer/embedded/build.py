@@ -189,7 +189,7 @@ def _full_build(corpus_dir, index_dir, dictionary, glossary, progress, procs) ->
                 progress(done, len(paths), source)
 
         shards = _shards(paths, procs or min(2, os.cpu_count() or 1))
-        work = [(corpus_dir, shard, dictionary, os.getpid()) for shard in shards]
+        work = [(corpus_dir, shard, dictionary, os.getpid(), folder) for shard in shards]
         try:
             segments = build_parallel(folder, work, _add_shard, on_message, len(shards))
         except RuntimeError as error:  # a worker's traceback: its last line says what failed
@@ -232,16 +232,18 @@ def _size(path: Path) -> int:
 
 def _add_shard(writer_factory, shard, send) -> None:
     """Worker side of a full build: read and add one shard's files."""
-    corpus_dir, paths, dictionary, parent = shard
+    corpus_dir, paths, dictionary, parent, folder = shard
     _die_with_parent(parent)
     use_dictionary(dictionary)  # this process's own, whatever another thread set before fork
+    hashed = echoes.Collector()  # the echoes step's fingerprints, hashed here in parallel
     try:
-        _add_files(writer_factory, corpus_dir, paths, send)
+        _add_files(writer_factory, corpus_dir, paths, send, hashed)
+        hashed.save(folder)
     finally:
         readers.close_readers()
 
 
-def _add_files(writer_factory, corpus_dir, paths, send) -> None:
+def _add_files(writer_factory, corpus_dir, paths, send, hashed) -> None:
     for number, path in enumerate(paths):
         if number == 1:
             store.pause_for_tests("workers")
@@ -254,6 +256,8 @@ def _add_files(writer_factory, corpus_dir, paths, send) -> None:
             send(("skipped", source, skipped.skipped[0]["reason"]))
             continue
         _add_document(writer_factory(), document)
+        hashed.add(document.doc_id, document.content_hash,
+                   [(p.para, p.text, p.heading) for p in document.paragraphs])
         send(("added", source, (len(document.paragraphs), document.ocr_pages,
                                 document.ocr_cached, document.ocr_seconds)))
 

@@ -39,7 +39,7 @@ def write(client, index: str, prints: Fingerprints, documents: dict[str, dict],
     """Compute every passage's similar passages (copies in ``groups`` are not each other's)
     and bring ``index``'s similar-passage records up to date; (records written, deleted)."""
     from opensearchpy import helpers
-    offsets, neighbours, similarity = similar.neighbour_lists(
+    offsets, neighbours, similarity, *_capped = similar.neighbour_lists(
         prints, documents, duplicates.group_numbers(prints.doc_ids, groups))
     stored = {hit["_id"]: (hit["_source"].get("similar") or {}).get("digest")
               for hit in helpers.scan(client, index=index, _source=["similar.digest"],

@@ -26,6 +26,7 @@ from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH
 
 VERSION = 1  # bump when shingling or normalising changes: old fingerprints are then not reused
 FILE = "echoes-fingerprints.npz"
+PART_PREFIX = "echoes-fingerprints-part-"  # one file per build worker, merged into FILE
 NUM_PERM, SEED, SCHEME = 128, 1, "affine32"
 PASSAGE_SHINGLE = 4   # characters: short enough that a reworded clause still shares many
 DOCUMENT_SHINGLE = 8  # characters: whole documents are compared for (near) identity only
@@ -61,14 +62,45 @@ def passage_hashes(text: str) -> np.ndarray:
 
 def shingle_sequence(text: str, size: int) -> np.ndarray:
     """The 32-bit hash of the window starting at each position of ``text`` (empty when shorter)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    count = len(codes) - size + 1
-    if count < 1:
-        return np.empty(0, dtype=np.uint32)
-    hashes = np.full(count, 2166136261, dtype=np.uint64)
-    for offset in range(size):  # FNV-1a over code points, kept to 32 bits
-        hashes = ((hashes ^ codes[offset:offset + count]) * 16777619) & 0xFFFFFFFF
-    return hashes.astype(np.uint32)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return _window_hashes(codes, size)[:max(len(codes) - size + 1, 0)]
+
+
+def _window_hashes(codes: np.ndarray, size: int) -> np.ndarray:
+    """FNV-1a (kept to 32 bits) over the ``size`` code points starting at each position of
+    ``codes``; the last ``size - 1`` values run past the end (callers drop them)."""
+    padded = np.concatenate((codes.astype(np.uint32), np.zeros(size - 1, dtype=np.uint32)))
+    count = len(codes)
+    hashes = np.full(count, 2166136261, dtype=np.uint32)
+    for offset in range(size):  # uint32 arithmetic wraps: the same values as masking 64-bit
+        np.bitwise_xor(hashes, padded[offset:offset + count], out=hashes)
+        np.multiply(hashes, np.uint32(16777619), out=hashes)
+    return hashes
+
+
+def passage_hash_runs(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(the shingle hashes of many passages, one after the other; how many each has): what
+    ``passage_hashes`` gives each, computed over their concatenation in one pass."""
+    lengths = np.fromiter((len(text) for text in texts), dtype=np.int64, count=len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    hashes = _window_hashes(codes, PASSAGE_SHINGLE)
+    sizes = np.maximum(lengths - PASSAGE_SHINGLE + 1, 0)
+    # A window is a passage's when it starts at least PASSAGE_SHINGLE - 1 before its end.
+    ends = np.cumsum(lengths)
+    inside = np.ones(len(codes), dtype=bool)
+    for back in range(1, PASSAGE_SHINGLE):
+        inside[np.maximum(ends - back, 0)[lengths >= back]] = False
+    return hashes[inside], sizes
+
+
+def comparable_all(texts: list[str]) -> list[str]:
+    """``comparable`` of many texts: one normalisation of their join (a line break changes
+    nothing around it in NFKC, case folding or OpenCC's phrases, and comparable text has none)."""
+    stripped = [_NOT_TEXT.sub("", text) for text in texts]
+    folded = normalize("\n".join(stripped)).split("\n")
+    if len(folded) != len(stripped):  # cannot happen (no character folds to a line break)
+        return [comparable(text) for text in texts]
+    return [_NOT_TEXT.sub("", text) for text in folded]
 
 
 def signatures(hash_sets: list[np.ndarray]) -> np.ndarray:
@@ -78,13 +110,20 @@ def signatures(hash_sets: list[np.ndarray]) -> np.ndarray:
     compares them), computed as one NumPy reduction instead of a MinHash object per set: a
     document's few hundred paragraphs cost one pass instead of a few hundred.
     """
-    result = np.full((len(hash_sets), NUM_PERM), np.iinfo(np.uint32).max, dtype=np.uint32)
-    filled = [number for number, hashes in enumerate(hash_sets) if len(hashes)]
-    if not filled:
+    sizes = np.array([len(hashes) for hashes in hash_sets], dtype=np.int64)
+    joined = (np.concatenate(hash_sets) if hash_sets else np.empty(0)).astype(np.uint32)
+    return signatures_of_runs(joined, sizes)
+
+
+def signatures_of_runs(hashes: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``signatures`` of the sets given as consecutive runs of ``hashes`` of ``sizes``."""
+    result = np.full((len(sizes), NUM_PERM), np.iinfo(np.uint32).max, dtype=np.uint32)
+    filled = np.flatnonzero(sizes)
+    if not len(filled):
         return result
     a, b = _PROTOTYPE.permutations
-    sizes = np.array([len(hash_sets[number]) for number in filled])
-    mixed = _fmix(np.concatenate([hash_sets[number] for number in filled]).astype(np.uint32), 32)
+    sizes = sizes[filled]
+    mixed = _fmix(hashes.astype(np.uint32), 32)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     for low in range(0, len(mixed), _CHUNK):  # bounded memory: a chunk × NUM_PERM at a time
         high = min(len(mixed), low + _CHUNK)
@@ -93,7 +132,7 @@ def signatures(hash_sets: list[np.ndarray]) -> np.ndarray:
         inside = np.flatnonzero((starts < high) & (starts + sizes > low))
         cuts = np.clip(starts[inside], low, high) - low
         reduced = np.minimum.reduceat(permuted, cuts, axis=1).T
-        rows = np.asarray(filled)[inside]
+        rows = filled[inside]
         result[rows] = np.minimum(result[rows], reduced)
     return result
 
@@ -121,10 +160,10 @@ class Fingerprints:
         start, end = np.searchsorted(self.passage_docs, (doc, doc + 1))
         return int(start), int(end)
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, name: str = FILE) -> None:
         """Write them into a build folder (a new file: the folder's files may be hard links
         shared with the live generation, which must never change)."""
-        temporary = Path(folder) / (".tmp-" + FILE)
+        temporary = Path(folder) / (".tmp-" + name)
         with open(temporary, "wb") as handle:
             np.savez(handle, version=VERSION, doc_ids=np.array(self.doc_ids, dtype=str),
                      content_hashes=np.array(self.content_hashes, dtype=str),
@@ -133,12 +172,67 @@ class Fingerprints:
                      passage_paras=self.passage_paras,
                      passage_signatures=self.passage_signatures,
                      passage_keys=self.passage_keys)
-        os.replace(temporary, Path(folder) / FILE)
+        os.replace(temporary, Path(folder) / name)
+
+
+class Collector:
+    """The fingerprints of the documents one build process writes, hashed from the texts it
+    already holds and saved as a part file of the build folder: the echoes step then takes
+    them (``load_parts``) instead of reading and hashing every paragraph again after the build,
+    and the hashing runs in the build's parallel workers."""
+
+    def __init__(self) -> None:
+        self.doc_ids: list[str] = []
+        self.content_hashes: list[str] = []
+        self.documents: list[tuple] = []
+
+    def add(self, doc_id: str, content_hash: str, paragraphs: list[tuple[int, str, bool]]) -> None:
+        """Hash one document's (para, text, heading) paragraphs, in paragraph order."""
+        self.doc_ids.append(doc_id)
+        self.content_hashes.append(content_hash)
+        self.documents.append(_fingerprint(paragraphs))
+
+    def save(self, folder: Path) -> None:
+        """Write what was collected as a part file of the build folder (nothing if empty)."""
+        if self.doc_ids:
+            _from_documents(self.doc_ids, self.content_hashes, self.documents).save(
+                folder, PART_PREFIX + f"{os.getpid()}.npz")
+
+
+def load_parts(folder: Path) -> Fingerprints | None:
+    """The part files build workers saved in a folder, as one ``Fingerprints`` (None: none)."""
+    parts = [load(path) for path in sorted(Path(folder).glob(PART_PREFIX + "*.npz"))]
+    return joined([part for part in parts if part is not None])
+
+
+def remove_parts(folder: Path) -> None:
+    """Delete the part files of a folder (once they are in its fingerprints)."""
+    for path in Path(folder).glob(PART_PREFIX + "*.npz"):
+        path.unlink()
+
+
+def joined(prints: list[Fingerprints]) -> Fingerprints | None:
+    """Several ``Fingerprints`` as one (documents one after the other; None: none given)."""
+    if len(prints) < 2:
+        return prints[0] if prints else None
+    offsets = np.cumsum([0] + [len(p.doc_ids) for p in prints[:-1]])
+    return Fingerprints(
+        [d for p in prints for d in p.doc_ids], [h for p in prints for h in p.content_hashes],
+        np.concatenate([p.doc_signatures for p in prints]),
+        np.concatenate([p.doc_lengths for p in prints]),
+        np.concatenate([p.doc_defects for p in prints]),
+        np.concatenate([p.passage_docs + offset for p, offset in zip(prints, offsets)]),
+        np.concatenate([p.passage_paras for p in prints]),
+        np.concatenate([p.passage_signatures for p in prints]),
+        np.concatenate([p.passage_keys for p in prints]))
 
 
 def load(folder: Path | None) -> Fingerprints | None:
-    """The fingerprints saved in a generation, or None (none there, or of another version)."""
-    path = Path(folder) / FILE if folder else None
+    """The fingerprints saved in a generation, or None (none there, or of another version);
+    ``folder`` may also be the path of a part file."""
+    path = None
+    if folder:
+        path = Path(folder) if Path(folder).suffix == ".npz" else Path(folder) / FILE
     if path is None or not path.exists():
         return None
     with np.load(path) as saved:
@@ -166,40 +260,61 @@ def whoosh_paragraphs(searcher):
 def compute_from(records, paragraphs_of, previous: Fingerprints | None = None) -> Fingerprints:
     """Fingerprints of the documents of ``records`` (dicts with doc_id and content_hash), their
     texts read by ``paragraphs_of(doc_ids, every)`` → {doc_id: [(para, text, heading)]} in
-    paragraph order (``every``: all documents are wanted) from whichever backend holds them."""
+    paragraph order (``every``: all documents are wanted) from whichever backend holds them.
+    Documents ``previous`` holds with the same content hash are taken from it, not hashed."""
     records = sorted(records, key=lambda r: r["doc_id"])
     reusable = {}
     if previous is not None:
         reusable = {(doc_id, digest): number for number, (doc_id, digest)
                     in enumerate(zip(previous.doc_ids, previous.content_hashes))}
-    fresh = {r["doc_id"] for r in records
-             if (r["doc_id"], r.get("content_hash", "")) not in reusable}
-    texts = paragraphs_of(fresh, len(fresh) == len(records))
-    doc_signatures, doc_lengths, doc_defects = [], [], []
-    passage_docs, passage_paras, passage_signatures, passage_keys = [], [], [], []
-    hashed = _fingerprint_all({doc_id: texts.get(doc_id, []) for doc_id in fresh})
-    for number, record in enumerate(records):
-        doc_id = record["doc_id"]
-        if doc_id in fresh:
-            document = hashed[doc_id]
-        else:
-            document = _reused(previous, reusable[(doc_id, record.get("content_hash", ""))])
-        doc_signature, length, defects, paras, signatures, keys = document
-        doc_signatures.append(doc_signature)
-        doc_lengths.append(length)
-        doc_defects.append(defects)
-        passage_docs.append(np.full(len(paras), number, dtype=np.int32))
-        passage_paras.append(np.asarray(paras, dtype=np.int32))
-        passage_signatures.append(np.asarray(signatures, dtype=np.uint32).reshape(-1, NUM_PERM))
-        passage_keys.append(np.asarray(keys, dtype=np.uint64))
+    fresh = sorted({r["doc_id"] for r in records
+                    if (r["doc_id"], r.get("content_hash", "")) not in reusable})
+    if fresh:
+        texts = paragraphs_of(set(fresh), len(fresh) == len(records))
+        hashed = _fingerprint_all({doc_id: texts.pop(doc_id, []) for doc_id in fresh})
+        del texts
+        content = {r["doc_id"]: r.get("content_hash", "") for r in records}
+        new = _from_documents(fresh, [content[d] for d in fresh], [hashed[d] for d in fresh])
+        del hashed
+        reusable.update({(d, content[d]): number + (len(previous.doc_ids) if previous else 0)
+                         for number, d in enumerate(fresh)})
+        previous = joined([p for p in (previous, new) if p is not None])
+    if previous is None:
+        return _from_documents([], [], [])
+    # One gather of the rows of every document, in doc_id order: a copy of the signatures,
+    # never a Python object per passage.
+    rows = np.array([reusable[(r["doc_id"], r.get("content_hash", ""))] for r in records],
+                    dtype=np.int64)
+    starts = np.searchsorted(previous.passage_docs, rows)
+    ends = np.searchsorted(previous.passage_docs, rows, side="right")
+    counts = ends - starts
+    passages = np.repeat(starts - (np.cumsum(counts) - counts), counts) \
+        + np.arange(int(counts.sum()))
     return Fingerprints(
         [r["doc_id"] for r in records], [r.get("content_hash", "") for r in records],
-        np.asarray(doc_signatures, dtype=np.uint32).reshape(-1, NUM_PERM),
-        np.asarray(doc_lengths, dtype=np.int64), np.asarray(doc_defects, dtype=np.int64),
-        _joined(passage_docs, np.int32), _joined(passage_paras, np.int32),
-        np.concatenate(passage_signatures) if passage_signatures
+        previous.doc_signatures[rows].reshape(-1, NUM_PERM),
+        previous.doc_lengths[rows].astype(np.int64), previous.doc_defects[rows].astype(np.int64),
+        np.repeat(np.arange(len(records), dtype=np.int32), counts),
+        previous.passage_paras[passages].astype(np.int32),
+        previous.passage_signatures[passages].reshape(-1, NUM_PERM),
+        previous.passage_keys[passages].astype(np.uint64))
+
+
+def _from_documents(doc_ids: list[str], content_hashes: list[str], documents: list[tuple]
+                    ) -> Fingerprints:
+    """``Fingerprints`` of documents hashed by ``_fingerprint``, in the order given."""
+    paras = [document[3] for document in documents]
+    return Fingerprints(
+        list(doc_ids), list(content_hashes),
+        np.asarray([document[0] for document in documents], dtype=np.uint32).reshape(-1, NUM_PERM),
+        np.asarray([document[1] for document in documents], dtype=np.int64),
+        np.asarray([document[2] for document in documents], dtype=np.int64),
+        np.repeat(np.arange(len(documents), dtype=np.int32), [len(p) for p in paras]),
+        _joined([np.asarray(p, dtype=np.int32) for p in paras], np.int32),
+        np.concatenate([np.asarray(document[4], dtype=np.uint32).reshape(-1, NUM_PERM)
+                        for document in documents]) if documents
         else np.empty((0, NUM_PERM), dtype=np.uint32),
-        _joined(passage_keys, np.uint64))
+        _joined([np.asarray(document[5], dtype=np.uint64) for document in documents], np.uint64))
 
 
 def document_text(paragraphs_of, doc_id: str) -> str:
@@ -220,11 +335,10 @@ def _paragraph_texts(searcher, doc_ids: set[str], all_of_them: bool
     if all_of_them:  # one pass over every stored record beats a lookup per document
         stored = (s for s in searcher.reader().all_stored_fields()
                   if s.get("kind") == KIND_PARAGRAPH)
-    else:
-        stored = (s for doc_id in sorted(doc_ids)
-                  for s in searcher.documents(doc_id=doc_id, kind=KIND_PARAGRAPH))
+    else:  # one term's postings: with kind= too, Whoosh would walk every paragraph's posting
+        stored = (s for doc_id in sorted(doc_ids) for s in searcher.documents(doc_id=doc_id))
     for record in stored:
-        if record.get("doc_id") in doc_ids:
+        if record.get("doc_id") in doc_ids and record.get("kind") == KIND_PARAGRAPH:
             found.setdefault(record["doc_id"], []).append(
                 (record["para"], record.get("text", ""), bool(record.get("heading"))))
     for paragraphs in found.values():
@@ -251,12 +365,11 @@ def _fingerprint_shard(shard: list[tuple[str, list]]) -> list[tuple[str, tuple]]
 
 def _fingerprint(paragraphs: list[tuple[int, str, bool]]):
     """(document signature, length, defects, passage paras, signatures, keys) of one document."""
-    whole, seen, defects = [], set(), 0
-    paras, hash_sets, keys = [], [], []
-    for para, text, heading in paragraphs:
-        plain = comparable(text)
-        whole.append(plain)
-        defects += sum(text.count(junk) for junk in _JUNK)
+    plains = comparable_all([text for _, text, _ in paragraphs])
+    defects = sum(text.count(junk) for _, text, _ in paragraphs for junk in _JUNK
+                  if junk[0] in text)
+    seen, paras, passages = set(), [], []
+    for (para, _, heading), plain in zip(paragraphs, plains):
         if heading or len(plain) < MIN_PASSAGE_CHARS:
             continue
         if plain in seen:  # a block repeated inside one document: scraping debris
@@ -264,19 +377,13 @@ def _fingerprint(paragraphs: list[tuple[int, str, bool]]):
             continue
         seen.add(plain)
         paras.append(para)
-        hash_sets.append(passage_hashes(plain))
-        keys.append(_key(plain))
-    text = "".join(whole)
-    hash_sets.append(document_hashes(text))
-    computed = signatures(hash_sets)
-    return computed[-1], len(text), defects, paras, computed[:-1], keys
-
-
-def _reused(previous: Fingerprints, number: int):
-    start, end = previous.passage_range(number)
-    return (previous.doc_signatures[number], int(previous.doc_lengths[number]),
-            int(previous.doc_defects[number]), previous.passage_paras[start:end],
-            previous.passage_signatures[start:end], previous.passage_keys[start:end])
+        passages.append(plain)
+    text = "".join(plains)
+    hashes, sizes = passage_hash_runs(passages)
+    whole = document_hashes(text)
+    computed = signatures_of_runs(np.concatenate((hashes, whole)),
+                                  np.append(sizes, len(whole)))
+    return computed[-1], len(text), defects, paras, computed[:-1], [_key(p) for p in passages]
 
 
 def _key(plain: str) -> int:

@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -34,88 +34,200 @@ THRESHOLD = 0.3  # estimated Jaccard of 4-character shingles: 92.6 % precision o
 LSH_MARGIN = 0.1  # the LSH bands are tuned this far below the floor, to miss fewer pairs
 LISTED = 50  # neighbours listed with their text for one paragraph (all are counted)
 CENTRAL = "全国"  # the region of national documents: echoing them is "跟进中央表述"
+_PAIRS_AT_ONCE = 2_000_000  # candidate or passage pairs made at once (× 8 bytes each array)
+_ESTIMATED_AT_ONCE = 100_000  # pairs whose signatures are gathered at once (× 2 × 512 bytes)
+
+
+BUCKET_CAP = 200  # distinct texts in one LSH bucket (or holders of one text) that still make pairs
+
+
+class Pairs(NamedTuple):
+    """Pairs of similar passages (a < b) and what the bucket cap left out.
+
+    Each pair is one int64, sorted: (a · passages + b) << 8 | equal signature values (0–128,
+    the similarity is that over NUM_PERM), 8 bytes a pair instead of 12 in three arrays."""
+
+    packed: np.ndarray
+    passages: int            # how many passages there are (a and b are below)
+    capped_buckets: int      # LSH buckets (over all bands) of more than BUCKET_CAP distinct texts
+    capped_texts: int        # distinct texts in them, summed over the bands
+    capped_holders: int      # texts held by more than BUCKET_CAP passages (no identity pairs)
+
+    @property
+    def a(self) -> np.ndarray:
+        """The first passage of each pair."""
+        return ((self.packed >> 8) // self.passages).astype(np.int32)
+
+    @property
+    def b(self) -> np.ndarray:
+        """The second passage of each pair."""
+        return ((self.packed >> 8) % self.passages).astype(np.int32)
+
+    @property
+    def similarity(self) -> np.ndarray:
+        """The estimated similarity of each pair."""
+        return ((self.packed & 0xFF) / NUM_PERM).astype(np.float32)
 
 
 def find_pairs(fingerprints: Fingerprints, floor: float,
-               same_group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(passage a, passage b, similarity) of every pair of passages of different documents with
-    estimated similarity ≥ ``floor``, a < b. ``same_group[doc]`` (a group number per document)
-    leaves out pairs between copies of one document."""
+               same_group: np.ndarray | None = None, cap: int | None = None) -> Pairs:
+    """Every pair of passages of different documents with estimated similarity ≥ ``floor``,
+    sorted by (a, b). ``same_group[doc]`` (a group number per document) leaves out pairs
+    between copies of one document. A bucket of more than ``cap`` (BUCKET_CAP) distinct texts
+    makes no pairs: such a bucket is a stock sentence or dateline shared by many passages, and
+    would make pairs quadratic in their number; the pairs its members find in other bands stay.
+    Memory is the signatures, one band's pairs at a time, and the pairs found."""
+    cap = BUCKET_CAP if cap is None else cap
     keys = fingerprints.passage_keys
     if not len(keys):
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.float32)
+        return Pairs(np.empty(0, dtype=np.int64), 0, 0, 0, 0)
     # Identical passages (stock paragraphs, copies) are one LSH entry, expanded afterwards.
     _, first, distinct_of = np.unique(keys, return_index=True, return_inverse=True)
     signatures = fingerprints.passage_signatures[first]
-    distinct_a, distinct_b = candidate_pairs(signatures, max(floor - LSH_MARGIN, 0.05))
-    distinct_s = np.empty(len(distinct_a))
-    for low in range(0, len(distinct_a), 100_000):  # bounded memory
-        high = low + 100_000
-        distinct_s[low:high] = (signatures[distinct_a[low:high]]
-                                == signatures[distinct_b[low:high]]).mean(axis=1)
-    keep = distinct_s >= floor
-    distinct_a, distinct_b, distinct_s = distinct_a[keep], distinct_b[keep], distinct_s[keep]
-    return _expanded(fingerprints, distinct_of, distinct_a, distinct_b, distinct_s, same_group)
+    codes, similarity, capped_buckets, capped_texts = _similar_distinct(
+        signatures, max(floor - LSH_MARGIN, 0.05), floor, cap)
+    count = np.int64(len(signatures))
+    return _expanded(fingerprints, distinct_of.ravel(), codes // count, codes % count,
+                     similarity, same_group, cap, capped_buckets, capped_texts)
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
     """(a, b), a < b: every pair of signatures agreeing on all rows of at least one band of
-    datasketch's MinHashLSH for ``threshold``.
+    datasketch's MinHashLSH for ``threshold`` (no cap; small inputs, for tests and checks)."""
+    found = [np.concatenate(list(_band_pairs(keys, len(keys) + 1)[0]) or [np.empty(0, np.int64)])
+             for keys in _band_keys(signatures, threshold)]
+    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+    return codes // len(signatures), codes % len(signatures)
 
-    The bands (b, r) are the ones ``MinHashLSH`` chooses; its buckets are Python dicts filled
-    one key at a time, which cost 2 s for 7,000 passages (≈ 100 s for the 369 k paragraphs of
-    the whole corpus), so the same buckets are formed here by sorting each band's values."""
-    bands = MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges
-    found = []
-    for start, end in bands:
+
+def _band_keys(signatures: np.ndarray, threshold: float):
+    """One 64-bit key per signature for each band of the banding ``MinHashLSH`` chooses for
+    ``threshold`` (its Python dict buckets cost ≈ 100 s for 369 k passages; sorting these keys
+    forms the same buckets)."""
+    for start, end in MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges:
         keys = np.zeros(len(signatures), dtype=np.uint64)
         with np.errstate(over="ignore"):
-            for column in range(start, end):  # one 64-bit key per band (FNV-style mixing)
+            for column in range(start, end):  # FNV-style mixing of the band's rows
                 keys = (keys ^ signatures[:, column].astype(np.uint64)) * np.uint64(1099511628211)
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
-        edges = np.flatnonzero(np.diff(sorted_keys)) + 1
-        starts = np.concatenate(([0], edges))
-        sizes = np.diff(np.concatenate((starts, [len(keys)])))
-        for first, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist()):
-            members = np.sort(order[first:first + size])
+        yield keys
+
+
+def _band_pairs(keys: np.ndarray, cap: int):
+    """(a generator of arrays of pair codes a·n + b, a < b, of one band's buckets of 2..cap
+    members, at most _PAIRS_AT_ONCE at a time; the sizes of the buckets over the cap)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    sizes = np.diff(np.append(starts, len(keys)))
+    over = sizes[sizes > cap]
+
+    def pairs():
+        count = np.int64(len(keys))
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= cap)]).tolist():
             left, right = np.triu_indices(size, 1)
-            found.append(members[left] * len(signatures) + members[right])
-    if not found:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    pairs = np.unique(np.concatenate(found))
-    return pairs // len(signatures), pairs % len(signatures)
+            buckets = starts[sizes == size]
+            step = max(1, _PAIRS_AT_ONCE // len(left))
+            for low in range(0, len(buckets), step):
+                members = np.sort(order[buckets[low:low + step, None] + np.arange(size)], axis=1)
+                yield (members[:, left].astype(np.int64) * count + members[:, right]).ravel()
+    return pairs(), over
 
 
-def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, distinct_s, same_group):
-    """Pairs of distinct texts → pairs of passages (every holder of each text), across documents."""
-    order = np.argsort(distinct_of, kind="stable")
-    bounds = np.searchsorted(distinct_of[order], np.arange(distinct_of.max() + 2))
-    members = [order[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
-    pairs_a, pairs_b, sims = [], [], []
-    for a, b, s in zip(distinct_a.tolist(), distinct_b.tolist(), distinct_s.tolist()):
-        left, right = np.meshgrid(members[a], members[b], indexing="ij")
-        pairs_a.append(left.ravel())
-        pairs_b.append(right.ravel())
-        sims.append(np.full(left.size, s))
-    for held in members:  # one text in several documents: identical passages
-        if len(held) > 1:
-            left, right = np.triu_indices(len(held), 1)
-            pairs_a.append(held[left])
-            pairs_b.append(held[right])
-            sims.append(np.ones(len(left)))
-    if not pairs_a:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.float32)
-    a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
-    similarity = np.concatenate(sims).astype(np.float32)
-    a, b = np.minimum(a, b), np.maximum(a, b)
+def _similar_distinct(signatures, threshold, floor, cap):
+    """(sorted pair codes, similarities) of the distinct texts with estimated similarity ≥
+    ``floor`` among the LSH candidates, and (buckets, texts) over the cap."""
+    found = np.empty(0, dtype=np.int64)  # sorted codes of the pairs kept so far
+    kept_similarity = np.empty(0, dtype=np.float32)
+    capped_buckets = capped_texts = 0
+    count = np.int64(len(signatures))
+    for keys in _band_keys(signatures, threshold):
+        pairs, over = _band_pairs(keys, cap)
+        capped_buckets += len(over)
+        capped_texts += int(over.sum())
+        new_codes, new_similarity = [], []
+        for codes in pairs:
+            codes = codes[~_among(codes, found)]
+            similarity = _estimate(signatures, codes // count, codes % count)
+            keep = similarity >= floor
+            new_codes.append(codes[keep])
+            new_similarity.append(similarity[keep])
+        if new_codes:
+            codes = np.concatenate([found] + new_codes)
+            order = np.argsort(codes, kind="stable")
+            found = codes[order]
+            kept_similarity = np.concatenate([kept_similarity] + new_similarity)[order]
+    return found, kept_similarity, capped_buckets, capped_texts
+
+
+def _among(codes: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Whether each of ``codes`` is in the sorted array ``found`` (a binary search each: no
+    sort of ``found`` per call, as ``np.isin`` would do)."""
+    if not len(found):
+        return np.zeros(len(codes), dtype=bool)
+    at = np.minimum(np.searchsorted(found, codes), len(found) - 1)
+    return found[at] == codes
+
+
+def _estimate(signatures: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The MinHash estimate of each pair's similarity (the share of equal signature values)."""
+    similarity = np.empty(len(a), dtype=np.float32)
+    for low in range(0, len(a), _ESTIMATED_AT_ONCE):  # bounded memory: two gathered blocks
+        high = low + _ESTIMATED_AT_ONCE
+        similarity[low:high] = np.count_nonzero(
+            signatures[a[low:high]] == signatures[b[low:high]], axis=1) / NUM_PERM
+    return similarity
+
+
+def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, similarity, same_group, cap,
+              capped_buckets, capped_texts) -> Pairs:
+    """Pairs of distinct texts → pairs of passages (every holder of each text), across
+    documents, sorted by (a, b); a text held by more than ``cap`` passages makes no pairs."""
+    order = np.argsort(distinct_of, kind="stable")  # passages grouped by their text
+    holders = np.bincount(distinct_of)
+    bounds = np.concatenate(([0], np.cumsum(holders)))
     docs = fingerprints.passage_docs
-    keep = docs[a] != docs[b]
-    if same_group is not None:
-        keep &= same_group[docs[a]] != same_group[docs[b]]
-    return a[keep], b[keep], similarity[keep]
+    passages = np.int64(len(docs))
+    if passages >= 1 << 27:  # a · passages + b must leave 8 bits of an int64 free
+        raise ValueError("too many passages to pack a pair into 64 bits")
+    found = []
+
+    def keep(a, b, similarity):
+        a, b = np.minimum(a, b), np.maximum(a, b)
+        wanted = docs[a] != docs[b]
+        if same_group is not None:
+            wanted &= same_group[docs[a]] != same_group[docs[b]]
+        equal = np.rint(np.broadcast_to(similarity, a.shape)[wanted] * NUM_PERM).astype(np.int64)
+        found.append(((a[wanted].astype(np.int64) * passages + b[wanted]) << 8) | equal)
+
+    # Pairs of distinct texts: every holder of one with every holder of the other.
+    allowed = (holders[distinct_a] <= cap) & (holders[distinct_b] <= cap)
+    distinct_a, distinct_b, similarity = distinct_a[allowed], distinct_b[allowed], similarity[allowed]
+    sizes = holders[distinct_a] * holders[distinct_b]
+    ends = np.cumsum(sizes)
+    low = 0
+    while low < len(sizes):  # chunks of about _PAIRS_AT_ONCE passage pairs
+        high = max(low + 1, int(np.searchsorted(ends, (ends[low - 1] if low else 0)
+                                                + _PAIRS_AT_ONCE, side="right")))
+        pair = np.repeat(np.arange(low, high), sizes[low:high])
+        within = np.arange(len(pair)) - np.repeat(ends[low:high] - sizes[low:high]
+                                                  - (ends[low - 1] if low else 0), sizes[low:high])
+        across = holders[distinct_b[pair]]
+        keep(order[bounds[distinct_a[pair]] + within // across],
+             order[bounds[distinct_b[pair]] + within % across], similarity[pair])
+        low = high
+    # One text held by several passages: identical passages, similarity 1.
+    for size in np.unique(holders[(holders > 1) & (holders <= cap)]).tolist():
+        left, right = np.triu_indices(size, 1)
+        texts = np.flatnonzero(holders == size)
+        step = max(1, _PAIRS_AT_ONCE // len(left))
+        for start in range(0, len(texts), step):
+            members = order[bounds[texts[start:start + step], None] + np.arange(size)]
+            keep(members[:, left].ravel(), members[:, right].ravel(), 1.0)
+    packed = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+    del found
+    packed.sort()
+    return Pairs(packed, int(passages), capped_buckets, capped_texts,
+                 int(np.count_nonzero(holders > cap)))
 
 
 # ---------------------------------------------------------------- stored per generation
@@ -123,29 +235,63 @@ def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, distinct_s, sam
 def build(folder: Path, fingerprints: Fingerprints, records: dict[str, dict],
           same_group: np.ndarray) -> None:
     """Find and store every passage's neighbours (earliest document first) in a build folder."""
-    offsets, neighbours, similarity = neighbour_lists(fingerprints, records, same_group)
+    lists = neighbour_lists(fingerprints, records, same_group)
     temporary = Path(folder) / (".tmp-" + FILE)
     with open(temporary, "wb") as handle:
-        np.savez(handle, version=VERSION, threshold=THRESHOLD, offsets=offsets,
-                 neighbours=neighbours, similarity=similarity)
+        np.savez(handle, version=VERSION, threshold=THRESHOLD, offsets=lists.offsets,
+                 neighbours=lists.neighbours, similarity=lists.similarity,
+                 bucket_cap=BUCKET_CAP, capped_buckets=lists.capped_buckets,
+                 capped_texts=lists.capped_texts, capped_holders=lists.capped_holders)
     os.replace(temporary, Path(folder) / FILE)
 
 
-def neighbour_lists(fingerprints: Fingerprints, records: dict[str, dict],
-                    same_group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class NeighbourLists(NamedTuple):
     """Every passage's neighbours as CSR arrays (what every backend stores): passage i's are
     ``neighbours[offsets[i]:offsets[i + 1]]`` (passage numbers, earliest document first) with
-    their ``similarity`` (rounded to 3 places)."""
-    a, b, similarity = find_pairs(fingerprints, THRESHOLD, same_group)
+    their ``similarity`` (rounded to 3 places); and what the bucket cap left out."""
+
+    offsets: np.ndarray
+    neighbours: np.ndarray
+    similarity: np.ndarray
+    capped_buckets: int
+    capped_texts: int
+    capped_holders: int
+
+
+def neighbour_lists(fingerprints: Fingerprints, records: dict[str, dict],
+                    same_group: np.ndarray) -> NeighbourLists:
+    """Every passage's neighbours, earliest document first (``NeighbourLists``)."""
+    pairs = find_pairs(fingerprints, THRESHOLD, same_group)
+    count = pairs.passages or 1
+    capped = (pairs.capped_buckets, pairs.capped_texts, pairs.capped_holders)
     chronology = _chronology(fingerprints.doc_ids, records)
-    owner = np.concatenate((a, b))
-    other = np.concatenate((b, a))
-    both = np.concatenate((similarity, similarity))
-    order = np.lexsort((fingerprints.passage_paras[other], chronology[fingerprints.passage_docs[other]],
-                        owner))
-    owner, other, both = owner[order], other[order], both[order]
-    offsets = np.searchsorted(owner, np.arange(len(fingerprints.passage_docs) + 1))
-    return offsets.astype(np.int64), other.astype(np.int32), np.round(both, 3)
+    # Each passage's place in time (its document's, then its paragraph number): sorting each
+    # passage's neighbours earliest first is then one sort of one int64 per (owner, neighbour),
+    # (owner · passages + place of the neighbour) << 8 | equal values — 16 bytes a pair, made
+    # in chunks beside the pairs' 8, and read out in chunks (3.6 GB for 115 M pairs).
+    in_time = np.lexsort((fingerprints.passage_paras, chronology[fingerprints.passage_docs]))
+    place = np.empty(len(in_time), dtype=np.int64)
+    place[in_time] = np.arange(len(in_time))
+    half = len(pairs.packed)
+    entries = np.empty(2 * half, dtype=np.int64)
+    packed = None
+    for low in range(0, half, _PAIRS_AT_ONCE):
+        packed = pairs.packed[low:low + _PAIRS_AT_ONCE]
+        a, b = (packed >> 8) // count, (packed >> 8) % count
+        equal = packed & 0xFF
+        entries[low:low + len(packed)] = ((a * count + place[b]) << 8) | equal
+        entries[half + low:half + low + len(packed)] = ((b * count + place[a]) << 8) | equal
+    del pairs, packed
+    entries.sort()
+    offsets = np.searchsorted(entries, (np.arange(len(in_time) + 1, dtype=np.int64) * count) << 8)
+    other = np.empty(len(entries), dtype=np.int32)
+    both = np.empty(len(entries), dtype=np.float32)
+    for low in range(0, len(entries), _PAIRS_AT_ONCE):
+        chunk = entries[low:low + _PAIRS_AT_ONCE]
+        other[low:low + len(chunk)] = in_time[(chunk >> 8) % count]
+        both[low:low + len(chunk)] = np.round(((chunk & 0xFF) / NUM_PERM).astype(np.float32), 3)
+    del entries
+    return NeighbourLists(offsets.astype(np.int64), other, both, *capped)
 
 
 def _chronology(doc_ids: list[str], records: dict[str, dict]) -> np.ndarray:

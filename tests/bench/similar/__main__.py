@@ -9,8 +9,9 @@
    threshold was chosen). The similarity of each pair is computed here, after judging.
 2. Build time and peak memory of a full build of ../shared/corpus national-reports +
    provincial-2026, with and without the relations step (``indexer.relations.echoes.build``
-   replaced by a no-op in the child process for "without"), alternating, each in a fresh
-   process; and the step alone on the built generation.
+   and the workers' hashing, ``echoes.Collector``, replaced by no-ops in the child process
+   for "without"), alternating, each in a fresh process; and the step alone on the built
+   generation (which then hashes every paragraph itself: a generation keeps no worker parts).
 3. Query time of ``similar_passages`` (engine level, as the API and CLI call it) for N distinct
    compared paragraphs, each asked once, after one warm-up query (the per-generation load).
 """
@@ -46,6 +47,7 @@ exec(sys.argv[4])
 if sys.argv[3] == "without":
     import indexer.relations.echoes as echoes
     echoes.build = lambda folder, previous=None: None
+    echoes.Collector.add = echoes.Collector.save = lambda *args: None  # the workers' hashing
 from indexer.embedded.build import build_index
 started = time.perf_counter()
 summary = build_index(Path(sys.argv[1]), Path(sys.argv[2]), full=True)

@@ -28,7 +28,8 @@ SEED = 21
 def draw(searcher) -> list[dict]:
     """The sample's rows (id, both passages and their texts), shuffled, without scores."""
     prints = fingerprints.compute(searcher)
-    a, b, similarity = similar.find_pairs(prints, FLOOR)
+    pairs = similar.find_pairs(prints, FLOOR)
+    a, b, similarity = pairs.a, pairs.b, pairs.similarity
     chooser = random.Random(SEED)
     chosen = []
     for low, high in zip(BANDS, BANDS[1:]):
