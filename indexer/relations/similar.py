@@ -91,15 +91,6 @@ def find_pairs(fingerprints: Fingerprints, floor: float,
                      similarity, same_group, cap, capped_buckets, capped_texts)
 
 
-def candidate_pairs(signatures: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b), a < b: every pair of signatures agreeing on all rows of at least one band of
-    datasketch's MinHashLSH for ``threshold`` (no cap; small inputs, for tests and checks)."""
-    found = [np.concatenate(list(_band_pairs(keys, len(keys) + 1)[0]) or [np.empty(0, np.int64)])
-             for keys in _band_keys(signatures, threshold)]
-    codes = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
-    return codes // len(signatures), codes % len(signatures)
-
-
 def _band_keys(signatures: np.ndarray, threshold: float):
     """One 64-bit key per signature for each band of the banding ``MinHashLSH`` chooses for
     ``threshold`` (its Python dict buckets cost ≈ 100 s for 369 k passages; sorting these keys
@@ -224,7 +215,7 @@ def _expanded(fingerprints, distinct_of, distinct_a, distinct_b, similarity, sam
             members = order[bounds[texts[start:start + step], None] + np.arange(size)]
             keep(members[:, left].ravel(), members[:, right].ravel(), 1.0)
     packed = np.concatenate(found) if found else np.empty(0, dtype=np.int64)
-    del found
+    found.clear()
     packed.sort()
     return Pairs(packed, int(passages), capped_buckets, capped_texts,
                  int(np.count_nonzero(holders > cap)))
