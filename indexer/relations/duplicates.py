@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
 
 from indexer.analysis import normalize
 from indexer.relations import fingerprints as fp_module
@@ -150,6 +149,7 @@ def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, di
 
 def _candidates(fingerprints: Fingerprints) -> list[tuple[int, int]]:
     """Pairs of documents whose signatures are similar enough to be worth checking."""
+    from datasketch import LeanMinHash, MinHashLSH  # build time only (scipy: slow to import)
     signatures = fingerprints.doc_signatures
     lsh = MinHashLSH(threshold=CANDIDATE_SIMILARITY, num_perm=NUM_PERM)
     sketches = [LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME) for values in signatures]

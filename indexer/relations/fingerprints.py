@@ -10,6 +10,8 @@ NumPy (stable across processes, unlike Python's ``hash``).
 
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import multiprocessing
 import os
@@ -18,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.minhash import _fmix  # the scheme's input mixing (datasketch is pinned)
 
 from indexer.analysis import normalize
 from indexer.embedded.schema import KIND_DOCUMENT, KIND_PARAGRAPH
@@ -37,7 +37,15 @@ PARALLEL_FROM = 8  # documents to hash; fewer are not worth starting processes f
 _NOT_TEXT = re.compile(r"[\W_]+")
 _JUNK = ("\ufffd", "<U+", "&nbsp;", "&#")
 _CHUNK = 50_000  # shingles permuted at once (× NUM_PERM × 4 bytes ≈ 25 MB)
-_PROTOTYPE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+
+
+@functools.cache
+def _minhash_parts():
+    """(the permutations a, b, the scheme's input mixing) of datasketch (pinned). Imported on
+    first use: datasketch imports scipy (≈ 1 s and 30 MB), which searching never needs."""
+    from datasketch import MinHash
+    from datasketch.minhash import _fmix
+    return (*MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations, _fmix)
 
 
 def comparable(text: str) -> str:
@@ -121,9 +129,9 @@ def signatures_of_runs(hashes: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     filled = np.flatnonzero(sizes)
     if not len(filled):
         return result
-    a, b = _PROTOTYPE.permutations
+    a, b, fmix = _minhash_parts()
     sizes = sizes[filled]
-    mixed = _fmix(hashes.astype(np.uint32), 32)
+    mixed = fmix(hashes.astype(np.uint32), 32)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     for low in range(0, len(mixed), _CHUNK):  # bounded memory: a chunk × NUM_PERM at a time
         high = min(len(mixed), low + _CHUNK)

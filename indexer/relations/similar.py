@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from indexer.embedded import store
 from indexer.embedded.matching import Postings
@@ -95,6 +94,7 @@ def _band_keys(signatures: np.ndarray, threshold: float):
     """One 64-bit key per signature for each band of the banding ``MinHashLSH`` chooses for
     ``threshold`` (its Python dict buckets cost ≈ 100 s for 369 k passages; sorting these keys
     forms the same buckets)."""
+    from datasketch import MinHashLSH  # build time only (scipy: slow to import)
     for start, end in MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges:
         keys = np.zeros(len(signatures), dtype=np.uint64)
         with np.errstate(over="ignore"):
