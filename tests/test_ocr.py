@@ -172,3 +172,31 @@ def test_a_damaged_image_is_a_named_skip(tmp_path):
     assert len(summary.skipped) == 1
     assert summary.skipped[0]["source"] == "cut.png"
     assert summary.skipped[0]["reason"].startswith("damaged image file")
+
+
+def test_a_text_layer_copy_is_shown_before_a_scanned_one(tmp_path):
+    """The notice as a scanned PDF (an image only: OCR) and as plain text: one group, and the
+    text copy leads it although a PDF otherwise comes before a .txt."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    width, height = A4
+    page = canvas.Canvas(str(corpus / "notice-scan.pdf"), pagesize=A4)
+    page.drawImage(ImageReader(_page_image(TITLE, BODY, height=1754)), 0, 0, width, height)
+    page.showPage()
+    page.save()
+    (corpus / "notice.txt").write_text(
+        "\n\n".join([TITLE] + [(first + second).strip("　") for first, second in BODY]) + "\n",
+        encoding="utf-8")
+    build_index(corpus, tmp_path / "index", full=True)
+    engine = SearchEngine(tmp_path / "index")
+    scanned = engine.document(make_doc_id("notice-scan.pdf"))
+    assert [p.get("ocr", False) for p in scanned["paragraphs"]] == [True, True, True]
+    found = engine.search("严禁压级压价", mode="exact")
+    assert found["total"] == 1 and found["total_with_copies"] == 2
+    assert found["hits"][0]["doc_id"] == make_doc_id("notice.txt")
+    assert [copy["doc_id"] for copy in found["hits"][0]["copies"]] == [
+        make_doc_id("notice-scan.pdf")]

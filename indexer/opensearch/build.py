@@ -420,8 +420,15 @@ class Builder:
                 paragraphs.sort()
             return found
 
+        def recognised(doc_ids: set[str]) -> set[str]:
+            # ``ocr`` is stored, not indexed: read it from the few grouped documents' paragraphs
+            wanted = [{"term": {"kind": KIND_PARAGRAPH}}, {"terms": {"doc_id": sorted(doc_ids)}}]
+            return {hit["_source"]["doc_id"] for hit in helpers.scan(
+                self.client, index=index, _source=["doc_id", "ocr"],
+                query={"query": {"bool": {"filter": wanted}}}) if hit["_source"].get("ocr")}
+
         prints = fingerprints.compute_from(records.values(), paragraphs_of)
-        groups = duplicates.find_groups(paragraphs_of, prints, records)
+        groups = duplicates.find_groups(paragraphs_of, prints, records, recognised)
         self.client.index(index=index, id=DUPLICATES_ID, refresh=True, body={
             "kind": KIND_META, "duplicates": json.dumps(
                 {"version": duplicates.VERSION, "groups": groups}, ensure_ascii=False)})

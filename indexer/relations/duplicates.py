@@ -11,7 +11,8 @@ copies: a regulation revised by inserting one sentence (计量法实施细则 of
 text test, but each revision is a document a reader must find. Candidates come from datasketch's MinHash LSH over the
 documents' shingle signatures; every candidate is checked that way.
 
-The best-formed copy of a group is shown: Word over OFD over PDF over plain text over a web
+The best-formed copy of a group is shown: a text layer over OCR (a copy with recognised
+paragraphs comes after every copy without), then Word over OFD over PDF over plain text over a web
 page's extraction, then the cleanest (fewest repeated blocks, junk characters and characters
 the other copies lack, i.e. page furniture), then the longest. The others are the group's
 hidden copies: data any backend can apply (a set of doc_ids to leave out of hits and facets,
@@ -81,10 +82,11 @@ def _unmatched(text: str, other: str) -> tuple[float, int]:
     return float(found.mean()), longest
 
 
-def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, dict]
-                ) -> list[dict]:
+def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, dict],
+                recognised=None) -> list[dict]:
     """Every group of two or more copies: {"documents": best first, "why": {doc_id: reason}};
-    texts are read with ``paragraphs_of`` (``fingerprints.compute_from``), from either backend."""
+    texts are read with ``paragraphs_of`` (``fingerprints.compute_from``), from either backend;
+    ``recognised(doc_ids)`` names those of ``doc_ids`` with paragraphs read by OCR."""
     doc_ids = fingerprints.doc_ids
     parent = list(range(len(doc_ids)))
     reasons: dict[tuple[int, int], str] = {}
@@ -131,11 +133,13 @@ def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, di
     members: dict[int, list[int]] = {}
     for number in range(len(doc_ids)):
         members.setdefault(root(number), []).append(number)
+    grouped = [held for held in members.values() if len(held) >= 2]
+    by_ocr = set(recognised({doc_ids[n] for held in grouped for n in held})) \
+        if recognised and grouped else set()
     groups = []
-    for held in members.values():
-        if len(held) < 2:
-            continue
-        ranked = sorted(held, key=lambda n: _preference(fingerprints, records, extra, n))
+    for held in grouped:
+        ranked = sorted(held, key=lambda n: (doc_ids[n] in by_ocr,
+                                             *_preference(fingerprints, records, extra, n)))
         why = {}
         for n in ranked[1:]:
             found = [r for (x, y), r in reasons.items() if n in (x, y)]
@@ -177,12 +181,20 @@ def _preference(fingerprints: Fingerprints, records: dict[str, dict], extra: np.
 def build(folder: Path, searcher, fingerprints: Fingerprints, records: dict[str, dict]
           ) -> list[dict]:
     """Find the groups of copies and store them in a build folder; returns them."""
-    groups = find_groups(fp_module.whoosh_paragraphs(searcher), fingerprints, records)
+    paragraphs_of = fp_module.whoosh_paragraphs(searcher)
+    groups = find_groups(paragraphs_of, fingerprints, records,
+                         lambda doc_ids: recognised_documents(searcher, doc_ids))
     temporary = Path(folder) / (".tmp-" + FILE)
     temporary.write_text(json.dumps({"version": VERSION, "groups": groups}, ensure_ascii=False),
                          encoding="utf-8")
     os.replace(temporary, Path(folder) / FILE)
     return groups
+
+
+def recognised_documents(searcher, doc_ids: set[str]) -> set[str]:
+    """Those of ``doc_ids`` with a paragraph read by OCR, in a Whoosh searcher."""
+    return {doc_id for doc_id in doc_ids
+            if any(stored.get("ocr") for stored in searcher.documents(doc_id=doc_id))}
 
 
 def group_numbers(doc_ids: list[str], groups: list[dict]) -> np.ndarray:
