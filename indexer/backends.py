@@ -10,6 +10,7 @@ is adding a package and a branch in ``open_engine`` and ``build``.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Protocol
 
@@ -69,6 +70,18 @@ class SearchBackend(Protocol):
 
     def prepare_searchers(self, count: int):
         """Open per-thread resources ahead of a server's worker threads."""
+
+
+@contextlib.contextmanager
+def pinned_reading(local, pin):
+    """Within the block, this thread (``local``: a ``threading.local``) reads ``pin``; the
+    ``reading`` of both engines, which nest."""
+    previous = getattr(local, "pin", None)
+    local.pin = pin
+    try:
+        yield
+    finally:
+        local.pin = previous
 
 
 def open_engine(index_dir: Path | str | None = None, cluster=None) -> SearchBackend:

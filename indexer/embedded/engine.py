@@ -13,7 +13,6 @@ import pickle
 import re
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
+from indexer.backends import pinned_reading
 from indexer.relations import graph as relations_graph
 from indexer.search import expansion
 from indexer.embedded import store
@@ -132,15 +132,9 @@ class SearchEngine:
         return Pin(self._spare(generation) or ix.searcher(), generation, dictionary,
                    expansion.vocabulary(generation))
 
-    @contextmanager
     def reading(self, pin: Pin):
         """Within the block, this thread's searches read ``pin``'s generation."""
-        previous = getattr(self._local, "pin", None)
-        self._local.pin = pin
-        try:
-            yield
-        finally:
-            self._local.pin = previous
+        return pinned_reading(self._local, pin)
 
     def _spare(self, generation: Path):
         with self._lock:

@@ -20,12 +20,12 @@ import logging
 import os
 import re
 import tempfile
-import contextlib
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
 
+from indexer.backends import pinned_reading
 from indexer.analysis import Dictionary, active_dictionary, literal_text, use_dictionary
 from indexer.embedded.engine import DOC_ID_PATTERN, OFFICIAL_FIELDS
 from indexer.errors import (BackendUnavailableError, IndexNotFoundError, IndexVersionError,
@@ -194,15 +194,9 @@ class OpenSearchEngine:
         after a rebuild moves the alias (an export is one index, never a mix)."""
         return _Pin(self._current())
 
-    @contextlib.contextmanager
     def reading(self, pin: "_Pin"):
         """Within the block, this thread's searches read ``pin``'s physical index."""
-        previous = getattr(self._pinned, "pin", None)
-        self._pinned.pin = pin
-        try:
-            yield
-        finally:
-            self._pinned.pin = previous
+        return pinned_reading(self._pinned, pin)
 
     def _searched_index(self) -> str:
         pin = getattr(self._pinned, "pin", None)

@@ -138,8 +138,7 @@ def find_groups(paragraphs_of, fingerprints: Fingerprints, records: dict[str, di
         if recognised and grouped else set()
     groups = []
     for held in grouped:
-        ranked = sorted(held, key=lambda n: (doc_ids[n] in by_ocr,
-                                             *_preference(fingerprints, records, extra, n)))
+        ranked = sorted(held, key=lambda n: _preference(fingerprints, records, extra, by_ocr, n))
         why = {}
         for n in ranked[1:]:
             found = [r for (x, y), r in reasons.items() if n in (x, y)]
@@ -169,12 +168,13 @@ def _candidates(fingerprints: Fingerprints) -> list[tuple[int, int]]:
 
 
 def _preference(fingerprints: Fingerprints, records: dict[str, dict], extra: np.ndarray,
-                number: int) -> tuple:
-    """Sort key of a copy, best first: format, then defects (repeated blocks, junk characters,
-    text beyond the body the copies share: page furniture), then length."""
+                by_ocr: set[str], number: int) -> tuple:
+    """Sort key of a copy, best first: a text layer (not in ``by_ocr``), then format, then
+    defects (repeated blocks, junk characters, text beyond the body the copies share: page
+    furniture), then length."""
     doc_id = fingerprints.doc_ids[number]
     source = records.get(doc_id, {}).get("source", "")
-    return (format_of(source)[0], int(fingerprints.doc_defects[number]) + int(extra[number]),
+    return (doc_id in by_ocr, format_of(source)[0], int(fingerprints.doc_defects[number]) + int(extra[number]),
             -int(fingerprints.doc_lengths[number]), source, doc_id)
 
 
