@@ -243,3 +243,51 @@ def test_texts_are_folded_together_as_each_alone():
     assert sizes.tolist() == [2, 0, 1]
     assert hashes.tolist() == (fingerprints.shingle_sequence("一二三四五", 4).tolist()
                                + fingerprints.shingle_sequence("子丑寅卯", 4).tolist())
+
+
+def test_a_worker_saves_a_part_file_whenever_it_holds_enough_passages(tmp_path, monkeypatch):
+    monkeypatch.setattr(fingerprints, "PART_PASSAGES", 2)
+    documents = [("b", "hash-b", [(3, ECHOED, False), (4, NATIONAL_ONLY, False)]),
+                 ("c", "hash-c", [(3, ECHO, False), (4, HENAN_ONLY, False)]),
+                 ("a", "hash-a", [(2, SHORT, False), (3, ECHOED, False)])]
+    (tmp_path / "whole").mkdir()
+    in_parts = fingerprints.Collector(tmp_path)
+    whole = fingerprints.Collector()
+    for document in documents:
+        in_parts.add(*document)
+        whole.add(*document)
+    # b (2 passages) and c (2) each fill a part; a (1) waits for the last save
+    assert len(list(tmp_path.glob(fingerprints.PART_PREFIX + "*.npz"))) == 2
+    in_parts.save(tmp_path)
+    whole.save(tmp_path / "whole")
+    assert len(list(tmp_path.glob(fingerprints.PART_PREFIX + "*.npz"))) == 3
+    joined, alone = fingerprints.load_parts(tmp_path), fingerprints.load_parts(tmp_path / "whole")
+    assert joined.doc_ids == alone.doc_ids == ["a", "b", "c"]  # doc_id order, as compute wants
+    assert joined.content_hashes == ["hash-a", "hash-b", "hash-c"]
+    assert joined.passage_paras.tolist() == [3, 3, 4, 3, 4]
+    assert joined.passage_docs.tolist() == [0, 1, 1, 2, 2]
+    # a's and b's first passages are the same sentence, c's first a reworded one
+    assert np.array_equal(joined.passage_signatures[0], joined.passage_signatures[1])
+    assert not np.array_equal(joined.passage_signatures[1], joined.passage_signatures[3])
+    assert joined.passage_keys[0] == joined.passage_keys[1] != joined.passage_keys[3]
+    assert np.array_equal(joined.passage_signatures, alone.passage_signatures)
+    assert np.array_equal(joined.doc_signatures, alone.doc_signatures)
+    assert np.array_equal(joined.passage_keys, alone.passage_keys)
+    assert joined.doc_lengths.tolist() == alone.doc_lengths.tolist()
+
+
+def test_a_build_whose_workers_save_many_parts_has_the_same_fingerprints(corpus, index, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setattr(fingerprints, "PART_PASSAGES", 1)
+    build_index(corpus, tmp_path / "index")
+    many = fingerprints.load(store.current_generation(tmp_path / "index"))
+    one = fingerprints.load(store.current_generation(index))
+    assert sorted(many.doc_ids) == sorted(one.doc_ids) and len(one.doc_ids) == 3
+    for doc_id in one.doc_ids:
+        a, b = one.doc_ids.index(doc_id), many.doc_ids.index(doc_id)
+        assert np.array_equal(one.doc_signatures[a], many.doc_signatures[b])
+        start, end = one.passage_range(a)
+        other_start, other_end = many.passage_range(b)
+        assert one.passage_paras[start:end].tolist() == many.passage_paras[other_start:other_end].tolist()
+        assert np.array_equal(one.passage_signatures[start:end],
+                              many.passage_signatures[other_start:other_end])

@@ -70,27 +70,35 @@ class ArrayWriter:
         columns["starts"].append(len(columns["ids"]))
 
     def write(self, path: Path) -> None:
-        """Write the collected arrays to ``path`` (through a temporary name, then fsync'd)."""
+        """Write the collected arrays to ``path`` (through a temporary name, then fsync'd).
+
+        Each column is written from its own buffer: collecting padded copies first would hold
+        the segment's arrays twice at the moment a build worker's memory peaks."""
         header: dict[str, dict[str, list]] = {}
-        chunks: list[bytes] = []
+        columns_in_order = []
         offset = 0
         for fieldname, columns in sorted(self.fields.items()):
             header[fieldname] = {}
             for name, column in columns.items():
-                data = bytes(column) if isinstance(column, bytearray) else column.tobytes()
-                dtype = "uint8" if isinstance(column, bytearray) else \
-                    column.dtype.name if isinstance(column, np.ndarray) else _DTYPES[column.typecode]
-                header[fieldname][name] = [offset, dtype, len(data) // np.dtype(dtype).itemsize]
-                padding = -len(data) % 8
-                chunks.append(data + bytes(padding))
-                offset += len(data) + padding
+                if isinstance(column, np.ndarray):
+                    column = np.ascontiguousarray(column)
+                    dtype, size = column.dtype.name, column.nbytes
+                elif isinstance(column, bytearray):
+                    dtype, size = "uint8", len(column)
+                else:
+                    dtype, size = _DTYPES[column.typecode], len(column) * column.itemsize
+                header[fieldname][name] = [offset, dtype, size // np.dtype(dtype).itemsize]
+                padding = -size % 8
+                columns_in_order.append((column, padding))
+                offset += size + padding
         encoded = json.dumps(header).encode("utf-8")
         encoded += b" " * (-(len(MAGIC) + 8 + len(encoded)) % 8)
         temporary = path.with_name(path.name + ".tmp")
         with open(temporary, "wb") as out:
             out.write(MAGIC + struct.pack("<Q", len(encoded)) + encoded)
-            for chunk in chunks:
-                out.write(chunk)
+            for column, padding in columns_in_order:
+                out.write(memoryview(column).cast("B"))
+                out.write(bytes(padding))
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)

@@ -235,7 +235,7 @@ def _add_shard(writer_factory, shard, send) -> None:
     corpus_dir, paths, dictionary, parent, folder = shard
     _die_with_parent(parent)
     use_dictionary(dictionary)  # this process's own, whatever another thread set before fork
-    hashed = echoes.Collector()  # the echoes step's fingerprints, hashed here in parallel
+    hashed = echoes.Collector(folder)  # the echoes step's fingerprints, hashed here in parallel
     try:
         _add_files(writer_factory, corpus_dir, paths, send, hashed)
         hashed.save(folder)
