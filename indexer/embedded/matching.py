@@ -575,7 +575,7 @@ class Postings:
     def _read(self, field: str, text: str, within: np.ndarray | None = None):
         """(sorted document numbers, weights) of a term over every segment, deletions removed."""
         encoded = text.encode("utf-8")
-        id_parts, weight_parts = [], []
+        parts = []
         for arrays, offset, deleted in self.segments:
             ids, weights, _ = arrays.postings(field, encoded)
             if within is not None and len(ids):
@@ -584,15 +584,20 @@ class Postings:
                 ids, weights = ids[low:high], weights[low:high]
             if not len(ids):
                 continue
-            ids = ids.astype(np.int64)
             if deleted is not None:
                 keep = ~np.isin(ids, deleted, assume_unique=True)
                 ids, weights = ids[keep], weights[keep]
-            id_parts.append(ids + offset)
-            weight_parts.append(weights)
-        if not id_parts:
-            return EMPTY, np.empty(0, dtype=np.float64)
-        return np.concatenate(id_parts), np.concatenate(weight_parts).astype(np.float64)
+            parts.append((ids, weights, offset))
+        # Each segment's mapped postings are copied once, straight into the answer's arrays
+        # (widened and offset on the way): a common word's millions of postings cost one pass.
+        total = sum(len(ids) for ids, _, _ in parts)
+        all_ids, all_weights = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.float64)
+        at = 0
+        for ids, weights, offset in parts:
+            np.add(ids, offset, out=all_ids[at:at + len(ids)], dtype=np.int64)
+            all_weights[at:at + len(ids)] = weights
+            at += len(ids)
+        return all_ids, all_weights
 
 
 _STRIDE = 1 << 32  # above any position: (candidate, position) pairs as one integer
