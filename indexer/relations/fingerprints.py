@@ -229,8 +229,8 @@ def load_parts(folder: Path) -> Fingerprints | None:
     (None: none), the order ``compute`` wants.
 
     The signatures are copied part by part into arrays made once, in their final order: held
-    all at once, then joined, then reordered, they took three times their size (2.9 GB at 10×
-    the perf corpus)."""
+    all at once, then joined, then reordered, they took three times their size (1.3 GB once at
+    10× the perf corpus)."""
     paths = sorted(Path(folder).glob(PART_PREFIX + "*.npz"))
     heads = []  # (path, doc_ids, content_hashes, passage counts a document) of each valid part
     for path in paths:
