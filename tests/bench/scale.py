@@ -1,7 +1,7 @@
 """Scale curve: the perf corpus at several sizes, built and queried the same way.
 
     .venv/bin/python -m tests.bench.scale --factors 1,3,10 --work /var/tmp/scale \\
-        --queries bench-results/queries.json --out bench-results/scale.json --svg scale.svg
+        --queries bench-results/queries.json --out bench-results/scale.json [--svg scale.svg]
 
 A factor f is national-reports + provincial-2026 + f × laws: whole replicas of the laws folder
 (each file copied with its lines after the title shuffled, under its own folder, so every
