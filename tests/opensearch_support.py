@@ -11,6 +11,7 @@ import json
 import os
 import urllib.request
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -40,3 +41,15 @@ def opensearch_url(request):
 def unique_index(prefix: str) -> str:
     """An index name no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@contextmanager
+def fresh_index(url: str, prefix: str):
+    """A ``Cluster`` on an index name no other test uses; every index built under that name
+    (generations, hidden ones too) is deleted afterwards, whether the test passed or not."""
+    from indexer.opensearch.connection import Cluster
+    cluster = Cluster(url, index=unique_index(prefix))
+    try:
+        yield cluster
+    finally:
+        cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")

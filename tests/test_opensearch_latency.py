@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from indexer.backends import build, open_engine
-from indexer.opensearch.connection import Cluster
-from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from tests.opensearch_support import fresh_index, opensearch_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.opensearch
 
@@ -70,15 +69,9 @@ def _write(corpus: Path, files: dict) -> None:
                                    encoding="utf-8")
 
 
-def _built(tmp_path: Path, url: str, shards: int) -> Cluster:
-    cluster = Cluster(url, index=unique_index("latency"))
+def _build_reports(tmp_path: Path, cluster, shards: int) -> None:
     _write(tmp_path / "corpus", REPORTS)
     build(tmp_path / "corpus", cluster=cluster, shards=shards)
-    return cluster
-
-
-def _drop(cluster: Cluster) -> None:
-    cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")
 
 
 def _places(answer: dict) -> list[tuple[str, int]]:
@@ -92,8 +85,8 @@ def _scored(answer: dict) -> list[tuple]:
 
 def test_a_repeated_search_on_one_shard_is_one_request(tmp_path, opensearch_url,  # noqa: F811
                                                        requests):
-    cluster = _built(tmp_path, opensearch_url, shards=1)
-    try:
+    with fresh_index(opensearch_url, "latency") as cluster:
+        _build_reports(tmp_path, cluster, shards=1)
         engine = open_engine(cluster=cluster)
         first = engine.search("乡村振兴")
         assert (first["total"], sorted(_places(first))) == (2, [("2021", 2), ("2022", 2)])
@@ -107,28 +100,24 @@ def test_a_repeated_search_on_one_shard_is_one_request(tmp_path, opensearch_url,
         engine.search("振兴乡村")
         assert [p.split("?")[0] for p in requests.searches()] == [
             f"POST /{cluster.index}/_msearch", f"POST /{cluster.index}/_search"]
-    finally:
-        _drop(cluster)
 
 
 def test_several_shards_score_with_the_whole_index_statistics(tmp_path,  # noqa: F811
                                                               opensearch_url, requests):
-    cluster = _built(tmp_path, opensearch_url, shards=2)
-    try:
+    with fresh_index(opensearch_url, "latency") as cluster:
+        _build_reports(tmp_path, cluster, shards=2)
         engine = open_engine(cluster=cluster)
         engine.search("粮食")
         requests.clear()
         engine.search("粮食")
         assert requests.searches() == [
             f"POST /{cluster.index}/_search?search_type=dfs_query_then_fetch"]
-    finally:
-        _drop(cluster)
 
 
 def test_the_alias_check_reads_the_metadata_only_when_it_changed(tmp_path,  # noqa: F811
                                                                  opensearch_url, requests):
-    cluster = _built(tmp_path, opensearch_url, shards=1)
-    try:
+    with fresh_index(opensearch_url, "latency") as cluster:
+        _build_reports(tmp_path, cluster, shards=1)
         engine = open_engine(cluster=cluster)
         before = engine.search("粮食")
         assert _places(before) == [("2022", 3)]  # the title is paragraph 1
@@ -150,17 +139,14 @@ def test_the_alias_check_reads_the_metadata_only_when_it_changed(tmp_path,  # no
         assert sorted(_places(after)) == [("2022", 3), ("2024", 2)]
         assert [h["score"] for h in after["hits"] if h["doc_id"].startswith("2022")] != \
             [before["hits"][0]["score"]]  # one more paragraph with the word: a lower idf
-    finally:
-        _drop(cluster)
 
 
 def test_every_count_of_a_search_is_one_request(tmp_path, opensearch_url,  # noqa: F811
                                                  requests):
-    cluster = Cluster(opensearch_url, index=unique_index("latency"))
     copy = ("2022年碳报告", ["实现双碳目标。", "推进碳达峰碳中和工作。"])
     _write(tmp_path / "corpus", {**REPORTS, "2022_碳.txt": copy, "2022_碳副本.txt": copy})
-    build(tmp_path / "corpus", cluster=cluster, shards=1)
-    try:
+    with fresh_index(opensearch_url, "latency") as cluster:
+        build(tmp_path / "corpus", cluster=cluster, shards=1)
         engine = open_engine(cluster=cluster)
         engine.search("粮食")  # the index version's record counts, documents and relations
         requests.clear()
@@ -172,5 +158,3 @@ def test_every_count_of_a_search_is_one_request(tmp_path, opensearch_url,  # noq
         assert [p.split("?")[0] for p in requests.searches()] == [
             f"POST /{cluster.index}/_msearch", f"POST /{cluster.index}/_search",
             f"POST /{cluster.index}/_search"]
-    finally:
-        _drop(cluster)

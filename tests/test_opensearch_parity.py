@@ -28,9 +28,8 @@ from indexer.errors import QueryError
 from indexer.features.trends import trends
 from indexer.ingest.documents import make_doc_id
 from indexer.opensearch.build import build_opensearch
-from indexer.opensearch.connection import Cluster
 from indexer.relations import similar
-from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from tests.opensearch_support import fresh_index, opensearch_url  # noqa: F401 - fixture
 from test_engine import BAD_ARGUMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,12 +84,11 @@ def backends(tmp_path_factory, opensearch_url):  # noqa: F811
     base = tmp_path_factory.mktemp("parity")
     corpus = _parity_corpus(base / "corpus")
     build_index(corpus, base / "index")
-    cluster = Cluster(opensearch_url, index=unique_index("parity"))
-    summary = build_opensearch(corpus, cluster, shards=2)
-    assert summary.documents > 10
-    embedded, clustered = open_engine(base / "index"), open_engine(cluster=cluster)
-    yield embedded, clustered, corpus, opensearch_url
-    cluster.client().indices.delete(index=f"{cluster.index}-*")
+    with fresh_index(opensearch_url, "parity") as cluster:
+        summary = build_opensearch(corpus, cluster, shards=2)
+        assert summary.documents > 10
+        embedded, clustered = open_engine(base / "index"), open_engine(cluster=cluster)
+        yield embedded, clustered, corpus, opensearch_url
 
 
 def _random_substrings(corpus: Path, count: int) -> list[str]:

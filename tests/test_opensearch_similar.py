@@ -20,7 +20,7 @@ from indexer.opensearch import similar as cluster_similar
 from indexer.opensearch.build import in_part
 from indexer.opensearch.connection import Cluster
 from indexer.relations import similar
-from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from tests.opensearch_support import fresh_index, opensearch_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.opensearch
 
@@ -61,10 +61,9 @@ def both(tmp_path_factory, opensearch_url):  # noqa: F811
     base = tmp_path_factory.mktemp("os-similar")
     corpus = write_corpus(base / "corpus")
     build_index(corpus, base / "index")
-    cluster = Cluster(opensearch_url, index=unique_index("similar"))
-    build(corpus, cluster=cluster)
-    yield open_engine(base / "index"), open_engine(cluster=cluster), corpus, cluster
-    cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")
+    with fresh_index(opensearch_url, "similar") as cluster:
+        build(corpus, cluster=cluster)
+        yield open_engine(base / "index"), open_engine(cluster=cluster), corpus, cluster
 
 
 def listed(found: dict) -> list[tuple]:
@@ -178,8 +177,7 @@ def _record_versions(cluster: Cluster) -> dict[str, int]:
 
 def test_an_incremental_build_rewrites_the_lists_that_change(tmp_path, opensearch_url):  # noqa: F811
     corpus = write_corpus(tmp_path / "corpus")
-    cluster = Cluster(opensearch_url, index=unique_index("similar-incremental"))
-    try:
+    with fresh_index(opensearch_url, "similar-incremental") as cluster:
         build(corpus, cluster=cluster)
         engine = open_engine(cluster=cluster)
         assert _record_versions(cluster) == {f"s:{doc_id}:0": 1 for doc_id in ID.values()}
@@ -207,8 +205,6 @@ def test_an_incremental_build_rewrites_the_lists_that_change(tmp_path, opensearc
         assert f"s:{make_doc_id(hebei)}:0" not in _record_versions(cluster)
         assert [p["doc_id"] for p in similar.similar_passages(
             open_engine(cluster=cluster), ID[NATIONAL_2025], 3)["similar"]] == [ID[NATIONAL_2024]]
-    finally:
-        cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")
 
 
 def test_long_lists_are_cut_into_several_records(tmp_path, opensearch_url, monkeypatch):  # noqa: F811
@@ -217,8 +213,7 @@ def test_long_lists_are_cut_into_several_records(tmp_path, opensearch_url, monke
     corpus = write_corpus(tmp_path / "corpus")
     build_index(corpus, tmp_path / "index")
     monkeypatch.setattr(cluster_similar, "RECORD_ENTRIES", 2)
-    cluster = Cluster(opensearch_url, index=unique_index("similar-cut"))
-    try:
+    with fresh_index(opensearch_url, "similar-cut") as cluster:
         build(corpus, cluster=cluster)
         versions = _record_versions(cluster)
         assert sorted(record for record in versions if ID[NATIONAL_2025] in record) == \
@@ -232,8 +227,6 @@ def test_long_lists_are_cut_into_several_records(tmp_path, opensearch_url, monke
             for para in (2, 3, 4):
                 assert similar.similar_passages(clustered, doc_id, para) == \
                     similar.similar_passages(embedded, doc_id, para)
-    finally:
-        cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")
 
 
 def test_parts_built_on_two_machines_give_the_same_lists(tmp_path, opensearch_url):  # noqa: F811
@@ -241,8 +234,7 @@ def test_parts_built_on_two_machines_give_the_same_lists(tmp_path, opensearch_ur
     every document (the other part's too), so the lists are those of one build."""
     corpus = write_corpus(tmp_path / "corpus")
     build_index(corpus, tmp_path / "index")
-    cluster = Cluster(opensearch_url, index=unique_index("similar-parts"))
-    try:
+    with fresh_index(opensearch_url, "similar-parts") as cluster:
         assert in_part(NATIONAL_2024, (1, 2)) != in_part(NATIONAL_2025, (1, 2))  # a pair split
         build(corpus, cluster=cluster, full=True, part=(1, 2))
         build(corpus, cluster=cluster, full=True, part=(2, 2))
@@ -252,5 +244,3 @@ def test_parts_built_on_two_machines_give_the_same_lists(tmp_path, opensearch_ur
         for doc_id in ID.values():
             assert similar.echoes(clustered, doc_id) == similar.echoes(embedded, doc_id)
             assert similar.counts(clustered, doc_id) == similar.counts(embedded, doc_id)
-    finally:
-        cluster.client().indices.delete(index=f"{cluster.index}-*", expand_wildcards="all")

@@ -8,9 +8,8 @@ import pytest
 from indexer import build_index
 from indexer.backends import open_engine
 from indexer.opensearch.build import build_opensearch
-from indexer.opensearch.connection import Cluster
 from indexer.opensearch.tokens import MAX_TOKEN_UNITS, token
-from tests.opensearch_support import opensearch_url, unique_index  # noqa: F401 - fixture
+from tests.opensearch_support import fresh_index, opensearch_url  # noqa: F401 - fixture
 
 LONG_WORD = "x7" * 200  # one alphanumeric "word" of 400 characters
 ODD = {
@@ -35,23 +34,22 @@ def test_odd_text_is_found_the_same_way(tmp_path, opensearch_url):  # noqa: F811
     for name, text in ODD.items():
         (corpus / name).write_text(text, encoding="utf-8")
     build_index(corpus, tmp_path / "index")
-    cluster = Cluster(opensearch_url, index=unique_index("tokens"))
-    build_opensearch(corpus, cluster)
-    embedded, clustered = open_engine(tmp_path / "index"), open_engine(cluster=cluster)
-    expected = {  # paragraph numbers counted by hand in ODD (1: the title line); white space
-        # between two CJK characters is no part of a phrase, other runs are one space
-        ("COVID 19", "exact"): [2], ("covid 19", "words"): [2, 5], ("covid", "words"): [2, 5],
-        ("covid19", "exact"): [], (LONG_WORD[:180], "words"): [3],
-        (f"编号{LONG_WORD[:50]}", "exact"): [3], ("全角 空格", "exact"): [4],
-        ("全角空格", "exact"): [4], ("abc", "words"): [4], ("𠀀𠀁", "exact"): [4],
-        ("𠀁", "exact"): [4], ("制表 符号", "exact"): [5], ("covid-19", "words"): [2, 5],
-        ("covid-19", "exact"): [5],
-    }
-    for (query, mode), paras in expected.items():
-        for engine in (embedded, clustered):
-            hits = engine.search(query, mode=mode, per_page=20)["hits"]
-            assert sorted(h["para"] for h in hits) == paras, (engine.backend, query, mode)
-    cluster.client().indices.delete(index=f"{cluster.index}-*")
+    with fresh_index(opensearch_url, "tokens") as cluster:
+        build_opensearch(corpus, cluster)
+        embedded, clustered = open_engine(tmp_path / "index"), open_engine(cluster=cluster)
+        expected = {  # paragraph numbers counted by hand in ODD (1: the title line); white space
+            # between two CJK characters is no part of a phrase, other runs are one space
+            ("COVID 19", "exact"): [2], ("covid 19", "words"): [2, 5], ("covid", "words"): [2, 5],
+            ("covid19", "exact"): [], (LONG_WORD[:180], "words"): [3],
+            (f"编号{LONG_WORD[:50]}", "exact"): [3], ("全角 空格", "exact"): [4],
+            ("全角空格", "exact"): [4], ("abc", "words"): [4], ("𠀀𠀁", "exact"): [4],
+            ("𠀁", "exact"): [4], ("制表 符号", "exact"): [5], ("covid-19", "words"): [2, 5],
+            ("covid-19", "exact"): [5],
+        }
+        for (query, mode), paras in expected.items():
+            for engine in (embedded, clustered):
+                hits = engine.search(query, mode=mode, per_page=20)["hits"]
+                assert sorted(h["para"] for h in hits) == paras, (engine.backend, query, mode)
 
 
 def test_the_index_file_carries_the_embedded_engines_bm25_constants():
